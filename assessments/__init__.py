@@ -1,0 +1,1 @@
+"""A reusable questionnaire engine for Django: instruments, versions, scoring, FHIR."""

@@ -1,0 +1,1 @@
+"""Clients of the practice, their contact preferences and consent."""

@@ -1,0 +1,41 @@
+"""Use cases for clients: they write several rows together or not at all."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Channel, Client, ConsentRecord
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@transaction.atomic
+def consent_set(
+    *,
+    client: Client,
+    channel: Channel | str,
+    given: bool,
+    source: str,
+    recorded_by: AbstractBaseUser | None = None,
+    at: datetime.datetime | None = None,
+) -> ConsentRecord | None:
+    """Record a client's consent to ``channel``; returns ``None`` when nothing changed."""
+    channel = Channel(channel)
+    at = at or timezone.now()
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    field = Client.consent_field(channel)
+    if getattr(locked, field) == given and getattr(locked, f"{field}_at") is not None:
+        return None
+    setattr(locked, field, given)
+    setattr(locked, f"{field}_at", at)
+    locked.save(update_fields=[field, f"{field}_at", "updated_at"])
+    setattr(client, field, given)
+    setattr(client, f"{field}_at", at)
+    return ConsentRecord.objects.create(
+        client=locked, channel=channel, given=given, at=at, source=source, recorded_by=recorded_by
+    )

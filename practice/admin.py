@@ -1,0 +1,113 @@
+"""Admin for the practice, and the scoping every practice-owned admin page uses."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from practice import services
+from practice.managers import staff_for_user
+from practice.models import Membership, Practice
+
+
+class ScopedModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose every queryset goes through the model's ``for_user``.
+
+    Fails closed: a model without ``for_user`` or a foreign key to a model without it
+    is a configuration error, not an unscoped page. Objects out of scope are a 404.
+    """
+
+    #: Foreign keys whose choices are not practice data (e.g. a content type).
+    unscoped_foreign_keys: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        queryset = super().get_queryset(request)
+        if not hasattr(queryset, "for_user"):
+            raise ImproperlyConfigured(f"{self.model.__name__}'s queryset has no for_user(); it cannot be scoped.")
+        return queryset.for_user(request.user)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("Not found."))
+        return obj
+
+    def get_field_queryset(self, db, db_field, request: HttpRequest):
+        if db_field.name in self.unscoped_foreign_keys:
+            return super().get_field_queryset(db, db_field, request)
+        related = db_field.remote_field.model
+        if related is get_user_model():
+            return staff_for_user(request.user)
+        queryset = related._default_manager.using(db).all()
+        if not hasattr(queryset, "for_user"):
+            raise ImproperlyConfigured(
+                f"{self.model.__name__}.{db_field.name} points at {related.__name__}, which cannot be "
+                "scoped; add for_user() to its queryset or list the field in unscoped_foreign_keys."
+            )
+        return queryset.for_user(request.user)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).for_user(request.user).select_related("user")
+
+    def get_field_queryset(self, db, db_field, request: HttpRequest):
+        if db_field.name == "user":
+            return staff_for_user(request.user)
+        return super().get_field_queryset(db, db_field, request)
+
+
+@admin.register(Practice)
+class PracticeAdmin(ScopedModelAdmin):
+    list_display = ["name", "contact_email", "phone", "time_zone"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+    actions = ["send_email_check"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "time_zone"]}),
+        (_("Contact details"), {"fields": ["contact_email", "phone", "website", "postal_address"]}),
+        (_("Sending email"), {"fields": ["sender_name", "sender_email"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Practice | None = None) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(description=_("Send a test email to me"), permissions=["view"])
+    def send_email_check(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        if not request.user.email:
+            self.message_user(request, _("Your account has no email address; add one first."), level=messages.ERROR)
+            return
+        practices = list(queryset)
+        for practice in practices:
+            services.email_check_queue(practice=practice, user=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "A test email is on its way to %(email)s.",
+                "%(count)d test emails are on their way to %(email)s.",
+                len(practices),
+            )
+            % {"count": len(practices), "email": request.user.email},
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedModelAdmin):
+    list_display = ["user", "practice", "role", "created_at"]
+    list_filter = [("practice", admin.RelatedOnlyFieldListFilter), "role"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    list_select_related = ["user", "practice"]

@@ -1,0 +1,15 @@
+"""Keep a user's role groups and staff flag in step with their memberships."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from practice.models import Membership
+from practice.services import membership_sync_access
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="practice.membership_saved")
+@receiver(post_delete, sender=Membership, dispatch_uid="practice.membership_deleted")
+def membership_changed(sender, instance: Membership, **kwargs) -> None:
+    membership_sync_access(user=instance.user)

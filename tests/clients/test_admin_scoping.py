@@ -1,0 +1,210 @@
+"""Who sees which client in the admin: the scoping matrix.
+
+Viewers: Tess (owner of Harbour Light), Uma (therapist at Harbour Light), Otto (therapist
+at another practice) and an anonymous visitor. Clients: Cara (Tess's), Fiona (Uma's),
+Olga (Otto's). Every page either shows a client the viewer may see, or answers 404 (302
+to the login page for anonymous visitors) without the client's details in the body.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from clients.models import Client, ConsentRecord
+from clients.services import consent_set
+
+VISIBLE = {
+    "tess": {"cara", "fiona"},
+    "uma": {"fiona"},
+    "otto": {"olga"},
+    "anonymous": set(),
+}
+CLIENTS = ("cara", "fiona", "olga")
+
+
+@pytest.fixture
+def cast(tess, uma, otto, cara, fiona, olga):
+    return {"tess": tess, "uma": uma, "otto": otto, "cara": cara, "fiona": fiona, "olga": olga}
+
+
+@pytest.fixture
+def browse(client, cast):
+    """Return a test client signed in as ``viewer`` (or anonymous)."""
+
+    def sign_in(viewer: str):
+        if viewer != "anonymous":
+            client.force_login(cast[viewer])
+        return client
+
+    return sign_in
+
+
+def secrets_of(person: Client) -> list[str]:
+    return [person.first_name, person.last_name, person.email]
+
+
+def assert_not_leaked(body: str, person: Client) -> None:
+    for value in secrets_of(person):
+        assert value not in body, f"{value!r} leaked"
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+def test_changelist_lists_exactly_the_visible_clients(browse, cast, viewer):
+    response = browse(viewer).get(reverse("admin:clients_client_changelist"))
+    if viewer == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+        return
+    assert response.status_code == 200
+    body = response.content.decode()
+    for name in CLIENTS:
+        if name in VISIBLE[viewer]:
+            assert cast[name].email in body
+        else:
+            assert_not_leaked(body, cast[name])
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+@pytest.mark.parametrize("target", CLIENTS)
+def test_change_page_is_shown_only_to_those_who_may_see_it(browse, cast, viewer, target):
+    person = cast[target]
+    response = browse(viewer).get(reverse("admin:clients_client_change", args=[person.pk]))
+    if viewer == "anonymous":
+        assert response.status_code == 302
+    elif target in VISIBLE[viewer]:
+        assert response.status_code == 200
+        assert person.email in response.content.decode()
+    else:
+        assert response.status_code == 404
+        assert_not_leaked(response.content.decode(), person)
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+@pytest.mark.parametrize("target", CLIENTS)
+def test_delete_page_and_post_respect_scope_and_role(browse, cast, viewer, target):
+    person = cast[target]
+    url = reverse("admin:clients_client_delete", args=[person.pk])
+    browser = browse(viewer)
+    page = browser.get(url)
+    posted = browser.post(url, {"post": "yes"})
+    still_there = Client.objects.filter(pk=person.pk).exists()
+    if viewer == "anonymous":
+        assert (page.status_code, posted.status_code) == (302, 302)
+        assert still_there
+    elif target not in VISIBLE[viewer]:
+        assert (page.status_code, posted.status_code) == (404, 404)
+        assert_not_leaked(page.content.decode(), person)
+        assert still_there
+    elif viewer == "tess":
+        assert page.status_code == 200
+        assert posted.status_code == 302
+        assert not still_there
+    else:
+        # Therapists may not delete client records; erasure is the owner's decision.
+        assert (page.status_code, posted.status_code) == (403, 403)
+        assert still_there
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+def test_autocomplete_offers_only_visible_clients(browse, cast, viewer):
+    response = browse(viewer).get(
+        reverse("admin:autocomplete"),
+        {"app_label": "clients", "model_name": "consentrecord", "field_name": "client", "term": ""},
+    )
+    if viewer == "anonymous":
+        assert response.status_code == 302
+        return
+    assert response.status_code == 200
+    ids = {int(row["id"]) for row in json.loads(response.content)["results"]}
+    assert ids == {cast[name].pk for name in VISIBLE[viewer]}
+
+
+@pytest.mark.parametrize("viewer", ["tess", "uma", "otto"])
+def test_search_never_reaches_out_of_scope_clients(browse, cast, viewer):
+    response = browse(viewer).get(reverse("admin:clients_client_changelist"), {"q": "example.net"})
+    body = response.content.decode()
+    for name in CLIENTS:
+        if name not in VISIBLE[viewer]:
+            assert_not_leaked(body, cast[name])
+        else:
+            assert cast[name].email in body
+
+
+def test_bulk_delete_ignores_ids_of_other_practices(browse, cast):
+    response = browse("tess").post(
+        reverse("admin:clients_client_changelist"),
+        {"action": "delete_selected", "_selected_action": [cast["cara"].pk, cast["olga"].pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Client.objects.filter(pk=cast["cara"].pk).exists()
+    assert Client.objects.filter(pk=cast["olga"].pk).exists()
+
+
+def test_therapist_filter_lists_no_other_practice_staff(browse, cast):
+    body = browse("tess").get(reverse("admin:clients_client_changelist")).content.decode()
+    assert f"therapist__id__exact={cast['uma'].pk}" in body  # her colleague is a filter choice
+    assert f"therapist__id__exact={cast['otto'].pk}" not in body  # another practice's is not
+
+
+def test_therapist_can_only_file_clients_under_themselves(browse, cast):
+    browser = browse("uma")
+    form = browser.get(reverse("admin:clients_client_add")).content.decode()
+    assert "Harper" not in form  # Tess is not a therapist choice for Uma
+    assert "Elsewhere" not in form
+    data = {
+        "practice": cast["tess"].practice_memberships.get().practice_id,
+        "therapist": cast["tess"].pk,
+        "first_name": "Nadia",
+        "last_name": "Quill",
+        "email": "nadia@example.net",
+        "status": "active",
+        "consent_records-TOTAL_FORMS": "0",
+        "consent_records-INITIAL_FORMS": "0",
+    }
+    response = browser.post(reverse("admin:clients_client_add"), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Client.objects.filter(email="nadia@example.net").exists()
+
+
+def test_client_cannot_be_moved_into_another_practice(browse, cast):
+    elsewhere = cast["otto"].practice_memberships.get().practice
+    cara = cast["cara"]
+    response = browse("tess").post(
+        reverse("admin:clients_client_change", args=[cara.pk]),
+        {
+            "practice": elsewhere.pk,
+            "therapist": cast["tess"].pk,
+            "first_name": "Cara",
+            "last_name": "Whitfield",
+            "email": cara.email,
+            "status": "active",
+            "consent_records-TOTAL_FORMS": "0",
+            "consent_records-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    cara.refresh_from_db()
+    assert cara.practice_id != elsewhere.pk
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+def test_consent_history_is_scoped_like_clients(browse, cast, viewer):
+    for name in CLIENTS:
+        consent_set(client=cast[name], channel="newsletter", given=True, source="test")
+    response = browse(viewer).get(reverse("admin:clients_consentrecord_changelist"))
+    if viewer == "anonymous":
+        assert response.status_code == 302
+        return
+    body = response.content.decode()
+    for name in CLIENTS:
+        if name in VISIBLE[viewer]:
+            assert cast[name].last_name in body
+        else:
+            assert_not_leaked(body, cast[name])
+    other = ConsentRecord.objects.exclude(client__in=[cast[n] for n in VISIBLE[viewer]]).first()
+    page = browse(viewer).get(reverse("admin:clients_consentrecord_change", args=[other.pk]))
+    assert page.status_code == 404

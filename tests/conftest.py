@@ -1,0 +1,164 @@
+"""The shared cast and the rules about real services.
+
+Cast: Tess owns Harbour Light, Uma works there as a therapist, Otto is a therapist in
+another practice. Cara is Tess's client, Fiona is Uma's, Olga is Otto's.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from itertools import count
+
+import pytest
+from django.conf import settings
+
+from clients.models import Client
+from practice.models import Membership, Practice, Role
+
+REQUIRE_SERVICES = os.environ.get("TANDEM_REQUIRE_SERVICES") == "1"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Strong hashing is Django's to test, not ours: keep fixtures fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not REQUIRE_SERVICES:
+        return
+    engine = settings.DATABASES["default"]["ENGINE"]
+    problems = []
+    if "postgresql" not in engine:
+        problems.append(f"DATABASE_URL must point at PostgreSQL (engine is {engine})")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis at REDIS_URL does not answer: {exc}")
+    if problems:
+        raise pytest.UsageError("TANDEM_REQUIRE_SERVICES=1 but " + "; ".join(problems))
+
+
+def service_missing(reason: str) -> None:
+    """Skip for a missing service on a developer's machine; fail when CI requires services."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"Required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not settings.REDIS_URL:
+        service_missing("REDIS_URL is not set")
+    return settings.REDIS_URL
+
+
+@pytest.fixture
+def postgres() -> None:
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        service_missing("DATABASE_URL does not point at PostgreSQL")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Unit tests run tasks in-process; integration tests use a real worker instead."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+_sequence = count(1)
+
+
+@pytest.fixture
+def make_practice(db) -> Callable[..., Practice]:
+    def make(name: str | None = None, **fields) -> Practice:
+        n = next(_sequence)
+        defaults = {
+            "name": name or f"Practice {n}",
+            "contact_email": f"practice{n}@example.org",
+            "sender_name": name or f"Practice {n}",
+            "sender_email": f"practice{n}@example.org",
+            "postal_address": f"{n} High Street\nTowncaster",
+        }
+        return Practice.objects.create(**{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def make_staff(db, django_user_model) -> Callable[..., object]:
+    def make(username: str, practice: Practice, role: str = Role.THERAPIST, **fields):
+        user = django_user_model.objects.create_user(
+            username=username,
+            password=PASSWORD,
+            email=f"{username}@example.org",
+            first_name=fields.pop("first_name", username.title()),
+            last_name=fields.pop("last_name", "Staff"),
+            **fields,
+        )
+        Membership.objects.create(practice=practice, user=user, role=role)
+        user.refresh_from_db()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_client(db) -> Callable[..., Client]:
+    def make(therapist, practice: Practice | None = None, **fields) -> Client:
+        n = next(_sequence)
+        practice = practice or Membership.objects.filter(user=therapist).first().practice
+        defaults = {
+            "first_name": f"Client{n}",
+            "last_name": f"Surname{n}",
+            "email": f"client{n}@example.net",
+        }
+        return Client.objects.create(practice=practice, therapist=therapist, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
+def harbour(make_practice) -> Practice:
+    return make_practice("Harbour Light")
+
+
+@pytest.fixture
+def elsewhere(make_practice) -> Practice:
+    return make_practice("Elsewhere Wellbeing")
+
+
+@pytest.fixture
+def tess(make_staff, harbour):
+    return make_staff("tess", harbour, Role.OWNER, first_name="Tess", last_name="Harper")
+
+
+@pytest.fixture
+def uma(make_staff, harbour):
+    return make_staff("uma", harbour, Role.THERAPIST, first_name="Uma", last_name="Okafor")
+
+
+@pytest.fixture
+def otto(make_staff, elsewhere):
+    return make_staff("otto", elsewhere, Role.THERAPIST, first_name="Otto", last_name="Brandt")
+
+
+@pytest.fixture
+def cara(make_client, tess) -> Client:
+    return make_client(tess, first_name="Cara", last_name="Whitfield", email="cara.whitfield@example.net")
+
+
+@pytest.fixture
+def fiona(make_client, uma) -> Client:
+    return make_client(uma, first_name="Fiona", last_name="Lund", email="fiona.lund@example.net")
+
+
+@pytest.fixture
+def olga(make_client, otto) -> Client:
+    return make_client(otto, first_name="Olga", last_name="Virtanen", email="olga.virtanen@example.net")
