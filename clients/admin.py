@@ -32,7 +32,7 @@ class ConsentRecordInline(admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(ScopedModelAdmin):
-    list_display = ["display_name", "email", "therapist", "status", "consent_questionnaires", "created_at"]
+    list_display = ["display_name", "email", "therapist_name", "status", "consent_questionnaires", "created_at"]
     list_display_links = ["display_name"]
     list_filter = [
         "status",
@@ -74,6 +74,10 @@ class ClientAdmin(ScopedModelAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, obj: Client) -> str:
         return obj.display_name
+
+    @admin.display(description=_("therapist"), ordering="therapist__last_name")
+    def therapist_name(self, obj: Client) -> str:
+        return obj.therapist.get_full_name() or obj.therapist.get_username()
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
         initial = super().get_changeform_initial_data(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
+from django.views.generic import RedirectView
 
 from practice.views import health
 
@@ -12,6 +13,7 @@ admin.site.site_title = "Tandem"
 admin.site.index_title = "Practice back office"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
 ]

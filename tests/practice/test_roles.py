@@ -46,7 +46,7 @@ def test_one_user_cannot_join_a_practice_twice(uma, harbour):
     ("viewer", "sees"),
     [("tess", {"Harbour Light"}), ("uma", {"Harbour Light"}), ("otto", {"Elsewhere Wellbeing"})],
 )
-def test_staff_see_only_their_own_practice(client, request, viewer, sees):
+def test_staff_see_only_their_own_practice(db, client, request, viewer, sees):
     client.force_login(request.getfixturevalue(viewer))
     body = client.get(reverse("admin:practice_practice_changelist")).content.decode()
     for name in ("Harbour Light", "Elsewhere Wellbeing"):
