@@ -10,4 +10,8 @@ class PracticeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from practice import signals  # noqa: F401 - connects the receivers
+        from django.db.models.signals import post_migrate
+
+        from practice import signals
+
+        post_migrate.connect(signals.roles_after_migrate, dispatch_uid="practice.roles_after_migrate")

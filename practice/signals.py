@@ -13,3 +13,10 @@ from practice.services import membership_sync_access
 @receiver(post_delete, sender=Membership, dispatch_uid="practice.membership_deleted")
 def membership_changed(sender, instance: Membership, **kwargs) -> None:
     membership_sync_access(user=instance.user)
+
+
+def roles_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    """Connected in PracticeConfig.ready for post_migrate, once all apps have migrated."""
+    from practice.roles import role_groups_ensure
+
+    role_groups_ensure(using=using)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-# serialized_rollback restores the role groups that migrations create, after each flush.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ class Worker:
             self.process.wait()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_on_redis_sends_the_email_queued_by_the_admin(
     redis_url, postgres, smtp_server, client, tess, harbour, tmp_path
 ):

@@ -109,3 +109,32 @@ def test_owners_see_their_own_staff_and_therapists_see_no_staff_list(client, tes
         body = client.get(url).content.decode()
         for username in ("tess", "uma", "otto", "oscar"):
             assert (f">{username}<" in body) == (username in colleagues), (owner, username)
+
+
+@pytest.mark.django_db
+def test_every_role_permission_names_a_real_permission():
+    from django.contrib.auth.models import Permission
+
+    from practice.roles import ROLE_PERMISSIONS
+
+    for names in ROLE_PERMISSIONS.values():
+        for name in names:
+            app_label, codename = name.split(".")
+            assert Permission.objects.filter(content_type__app_label=app_label, codename=codename).exists(), name
+
+
+@pytest.mark.django_db
+def test_a_lost_role_group_is_restored_with_its_permissions_and_customisations_are_kept():
+    from django.contrib.auth.models import Permission
+
+    from practice.roles import ROLE_PERMISSIONS, role_groups_ensure
+
+    Group.objects.filter(name=ROLE_GROUPS[Role.THERAPIST]).delete()
+    owners = Group.objects.get(name=ROLE_GROUPS[Role.OWNER])
+    extra = Permission.objects.get(codename="view_group")
+    owners.permissions.add(extra)
+    role_groups_ensure()
+    therapists = Group.objects.get(name=ROLE_GROUPS[Role.THERAPIST])
+    granted = {f"{p.content_type.app_label}.{p.codename}" for p in therapists.permissions.all()}
+    assert granted == set(ROLE_PERMISSIONS[Role.THERAPIST])
+    assert owners.permissions.filter(pk=extra.pk).exists()

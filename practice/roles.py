@@ -1,0 +1,47 @@
+"""What each staff role may do, kept in one place.
+
+Migrations create the role groups; after every ``migrate`` (and every test flush) the
+groups are topped up with any permission listed here that they lack, so a permission
+added by a later release reaches existing installations. Nothing is ever removed: a
+practice may have tightened a group on purpose.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from practice.models import ROLE_GROUPS, Role
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.OWNER: (
+        "practice.view_practice",
+        "practice.change_practice",
+        "practice.view_membership",
+        "practice.change_membership",
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.delete_client",
+        "clients.view_consentrecord",
+    ),
+    Role.THERAPIST: (
+        "practice.view_practice",
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.view_consentrecord",
+    ),
+}
+
+
+def role_groups_ensure(*, using: str = "default") -> None:
+    """Create the role groups if missing and give them every permission they should have."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=ROLE_GROUPS[role])
+        wanted = Q(pk__in=[])
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.using(using).filter(wanted))
