@@ -181,6 +181,9 @@ globals().update(env.email_settings(env.get("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
 SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
+# The questionnaire engine's respondents are the practice's clients.
+ASSESSMENTS_RESPONDENT_MODEL = "clients.Client"
+
 # Where links in emails point (scheme + host, no trailing slash).
 TANDEM_SITE_URL = (env.get("TANDEM_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 

@@ -1,0 +1,351 @@
+"""Instruments, their immutable versions, and responses that point at the version they answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from assessments.app_settings import respondent_model_label
+
+
+class VersionLocked(ValidationError):
+    """Raised when something tries to change a version that is no longer a draft."""
+
+
+class InstrumentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class ItemType(models.TextChoices):
+    SECTION = "section", _("Section heading (starts a page)")
+    DISPLAY = "display", _("Text to read")
+    SINGLE_CHOICE = "single_choice", _("Single choice")
+    MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+    INTEGER = "integer", _("Whole number")
+    TEXT = "text", _("Free text")
+
+
+class ScaleMethod(models.TextChoices):
+    SUM = "sum", _("Sum")
+    MEAN = "mean", _("Mean")
+
+
+class Instrument(models.Model):
+    """A questionnaire across all its versions; the slug is how people and URLs name it."""
+
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def published_version(self) -> InstrumentVersion | None:
+        return self.versions.filter(status=InstrumentStatus.PUBLISHED).first()
+
+
+class InstrumentVersionQuerySet(models.QuerySet):
+    def published(self) -> InstrumentVersionQuerySet:
+        return self.filter(status=InstrumentStatus.PUBLISHED)
+
+
+class InstrumentVersion(models.Model):
+    """One version of an instrument. Only drafts change; publishing freezes the content for good."""
+
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="versions", verbose_name=_("instrument")
+    )
+    number = models.PositiveIntegerField(_("number"), help_text=_("1, 2, 3… in order of creation."))
+    label = models.CharField(_("version label"), max_length=40, default="1", help_text=_("e.g. 1.0 or 2024"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description for the therapist"), blank=True)
+    instructions = models.TextField(_("instructions for the respondent"), blank=True)
+    copyright = models.TextField(_("copyright and licence"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=InstrumentStatus.choices, default=InstrumentStatus.DRAFT
+    )
+    definition = models.JSONField(
+        _("published definition"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The canonical document, frozen when the version is published; scoring uses it."),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True, editable=False)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = InstrumentVersionQuerySet.as_manager()
+
+    CONTENT_FIELDS = ("instrument_id", "number", "label", "title", "description", "instructions", "copyright")
+
+    class Meta:
+        ordering = ["instrument", "-number"]
+        verbose_name = _("instrument version")
+        verbose_name_plural = _("instrument versions")
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="version_number_unique"),
+            models.UniqueConstraint(
+                fields=["instrument"],
+                condition=models.Q(status="published"),
+                name="one_published_version_per_instrument",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["draft", "published", "retired"]), name="version_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(definition__isnull=False),
+                name="published_version_has_definition",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (version {self.label}, {self.get_status_display().lower()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk and not self.is_draft:
+            stored = type(self).objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "status").first()
+            if stored and stored["status"] != InstrumentStatus.DRAFT:
+                changed = [name for name in self.CONTENT_FIELDS if stored[name] != getattr(self, name)]
+                if changed:
+                    raise VersionLocked(
+                        _("Version %(label)s is %(status)s; its content cannot change. Make a new version."),
+                        params={"label": self.label, "status": self.get_status_display().lower()},
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        if not self.is_draft:
+            raise VersionLocked(_("Only draft versions can be deleted; retire a published one instead."))
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InstrumentStatus.DRAFT
+
+
+class DraftContent(models.Model):
+    """Content of a version (items, scales…): it may change only while its version is a draft."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._check_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any):
+        self._check_draft()
+        return super().delete(*args, **kwargs)
+
+    def owning_version_id(self) -> int | None:
+        raise NotImplementedError
+
+    def _check_draft(self) -> None:
+        version_id = self.owning_version_id()
+        if version_id is None:
+            return
+        status = InstrumentVersion.objects.filter(pk=version_id).values_list("status", flat=True).first()
+        if status is not None and status != InstrumentStatus.DRAFT:
+            raise VersionLocked(_("This version is no longer a draft; make a new version to change it."))
+
+
+class AnswerScale(DraftContent):
+    """A set of labelled answers several items share, e.g. 'Strongly disagree' (1) to 'Strongly agree' (5)."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="answer_scales")
+    key = models.CharField(_("key"), max_length=100)
+    label = models.CharField(_("label"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["version", "pk"]
+        verbose_name = _("answer scale")
+        verbose_name_plural = _("answer scales")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="answer_scale_key_unique")]
+
+    def __str__(self) -> str:
+        return self.label or self.key
+
+    def owning_version_id(self) -> int | None:
+        return self.version_id
+
+
+class Item(DraftContent):
+    """One entry of the questionnaire, in order, with a key that stays stable across versions."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    key = models.CharField(_("key"), max_length=100, help_text=_("Stable identifier, like FHIR's linkId."))
+    type = models.CharField(_("type"), max_length=20, choices=ItemType.choices)
+    text = models.TextField(_("text"))
+    required = models.BooleanField(_("required"), default=False)
+    reverse_keyed = models.BooleanField(
+        _("reverse-keyed"), default=False, help_text=_("Scored the other way round: min + max - answer.")
+    )
+    answer_scale = models.ForeignKey(AnswerScale, on_delete=models.RESTRICT, null=True, blank=True, related_name="items")
+    min_value = models.IntegerField(_("minimum"), null=True, blank=True)
+    max_value = models.IntegerField(_("maximum"), null=True, blank=True)
+    enable_when = models.JSONField(
+        _("show only when"),
+        null=True,
+        blank=True,
+        help_text=_('e.g. {"behavior": "all", "conditions": [{"item": "q1", "operator": ">=", "answer": 3}]}'),
+    )
+    risk_threshold = models.FloatField(
+        _("risk threshold"),
+        null=True,
+        blank=True,
+        help_text=_("Flag the response for the therapist when the answer is at or above this value."),
+    )
+    risk_label = models.CharField(_("risk label"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["version", "order", "pk"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="item_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text[:60]}"
+
+    def owning_version_id(self) -> int | None:
+        return self.version_id
+
+
+class AnswerOption(DraftContent):
+    """One answer of an answer scale or of a single item: the code is stored, the value is scored."""
+
+    answer_scale = models.ForeignKey(
+        AnswerScale, on_delete=models.CASCADE, null=True, blank=True, related_name="options"
+    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, null=True, blank=True, related_name="options")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    code = models.CharField(_("code"), max_length=200)
+    label = models.CharField(_("label"), max_length=500)
+    value = models.IntegerField(_("score"), null=True, blank=True)
+    system = models.CharField(_("code system"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        verbose_name = _("answer option")
+        verbose_name_plural = _("answer options")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answer_scale__isnull=True, item__isnull=False)
+                | models.Q(answer_scale__isnull=False, item__isnull=True),
+                name="option_belongs_to_scale_or_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label if self.value is None else f"{self.label} ({self.value})"
+
+    def owning_version_id(self) -> int | None:
+        if self.answer_scale_id:
+            return AnswerScale.objects.filter(pk=self.answer_scale_id).values_list("version_id", flat=True).first()
+        return Item.objects.filter(pk=self.item_id).values_list("version_id", flat=True).first()
+
+
+class Scale(DraftContent):
+    """A score computed from some items: the total or a subscale, with its bands and parameters."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="scales")
+    order = models.PositiveIntegerField(_("order"), default=0)
+    key = models.CharField(_("key"), max_length=100)
+    label = models.CharField(_("label"), max_length=200)
+    is_total = models.BooleanField(_("is the total"), default=False)
+    items = models.ManyToManyField(Item, related_name="scales", blank=True)
+    method = models.CharField(_("method"), max_length=10, choices=ScaleMethod.choices, default=ScaleMethod.SUM)
+    max_missing = models.PositiveIntegerField(
+        _("answers that may be missing"),
+        default=0,
+        help_text=_("Missing answers up to this many are prorated from the answered items."),
+    )
+    clinical_cutoff = models.FloatField(_("clinical cut-off"), null=True, blank=True)
+    higher_is_worse = models.BooleanField(_("higher scores are worse"), default=True)
+    reference_sd = models.FloatField(_("reference SD"), null=True, blank=True, validators=[MinValueValidator(0.000001)])
+    reliability = models.FloatField(
+        _("reliability"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(0.999999)]
+    )
+
+    class Meta:
+        ordering = ["version", "order", "pk"]
+        verbose_name = _("scale")
+        verbose_name_plural = _("scales")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="scale_key_unique"),
+            models.UniqueConstraint(
+                fields=["version"], condition=models.Q(is_total=True), name="one_total_scale_per_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def owning_version_id(self) -> int | None:
+        return self.version_id
+
+
+class Band(DraftContent):
+    """A range of a scale's scores with a label, a severity and what it means for the therapist."""
+
+    scale = models.ForeignKey(Scale, on_delete=models.CASCADE, related_name="bands")
+    low = models.FloatField(_("from"))
+    high = models.FloatField(_("to"))
+    label = models.CharField(_("label"), max_length=100)
+    severity = models.IntegerField(_("severity"), default=0, help_text=_("Higher means more concern."))
+    meaning = models.TextField(_("meaning"), blank=True)
+
+    class Meta:
+        ordering = ["scale", "low"]
+        verbose_name = _("band")
+        verbose_name_plural = _("bands")
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.low:g} to {self.high:g})"
+
+    def owning_version_id(self) -> int | None:
+        return Scale.objects.filter(pk=self.scale_id).values_list("version_id", flat=True).first()
+
+
+class Response(models.Model):
+    """A respondent's answers to one published version, with the scores they gave at the time."""
+
+    version = models.ForeignKey(
+        InstrumentVersion, on_delete=models.PROTECT, related_name="responses", verbose_name=_("version")
+    )
+    respondent = models.ForeignKey(
+        respondent_model_label(),
+        on_delete=models.CASCADE,
+        related_name="assessment_responses",
+        verbose_name=_("respondent"),
+    )
+    answers = models.JSONField(_("answers"), default=dict)
+    scores = models.JSONField(_("scores"), default=dict)
+    flagged = models.BooleanField(_("risk flagged"), default=False)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_at", "-pk"]
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+
+    def __str__(self) -> str:
+        return f"{self.version.title} — {self.completed_at or self.created_at:%Y-%m-%d}"
