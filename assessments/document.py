@@ -158,7 +158,7 @@ def parse(data: object) -> dict[str, Any]:
         "instructions": check.text(top, "instructions", "$"),
         "copyright": check.text(top, "copyright", "$"),
     }
-    if top and not doc["title"].strip():
+    if top and isinstance(top.get("title"), str) and not doc["title"].strip():
         check.add("$.title", "must not be empty")
     doc["answer_scales"] = _answer_scales(check, top)
     scales_by_key = {scale["key"]: scale for scale in doc["answer_scales"]}
@@ -447,6 +447,18 @@ def _risk_items(check: _Checker, top: dict, items: dict[str, dict]) -> list[dict
     return result
 
 
+def pages(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Split the items into pages at each section heading; each item carries its resolved options."""
+    result: list[dict[str, Any]] = []
+    for item in doc["items"]:
+        if item["type"] == "section" or not result:
+            result.append({"heading": item["text"] if item["type"] == "section" else "", "items": []})
+            if item["type"] == "section":
+                continue
+        result[-1]["items"].append({**item, "choices": item.get("_options") or item["options"]})
+    return result
+
+
 def item_spec(item: dict) -> scoring.ItemSpec:
     if item["type"] == "integer":
         return scoring.ItemSpec(item["key"], item["min"], item["max"])
@@ -545,8 +557,62 @@ def _answer_value(item: dict, raw: object) -> int | None:
     return None
 
 
+def enabled_keys(doc: Mapping[str, Any], answers: Mapping[str, object]) -> set[str]:
+    """The items shown for these answers; an item whose condition fails is hidden, and so is its answer.
+
+    Conditions only look back, so one pass in order is enough; an answer to a hidden item counts
+    as no answer for the items that depend on it.
+    """
+    shown: set[str] = set()
+    effective: dict[str, object] = {}
+    for item in doc["items"]:
+        rule = item["enable_when"]
+        if rule is not None:
+            results = [_condition_holds(doc, condition, effective) for condition in rule["conditions"]]
+            if not (all(results) if rule["behavior"] == "all" else any(results)):
+                continue
+        shown.add(item["key"])
+        if item["key"] in answers:
+            effective[item["key"]] = answers[item["key"]]
+    return shown
+
+
+def _condition_holds(doc: Mapping[str, Any], condition: Mapping[str, Any], answers: Mapping[str, object]) -> bool:
+    raw = answers.get(condition["item"])
+    present = raw not in (None, "", [])
+    operator, expected = condition["operator"], condition["answer"]
+    if operator == "exists":
+        return present == expected
+    if not present:
+        return False
+    item = next(item for item in doc["items"] if item["key"] == condition["item"])
+    if isinstance(raw, list):  # multiple choice: any chosen code may satisfy = / !=
+        return (str(expected) in raw) == (operator == "=") if operator in ("=", "!=") else False
+    actual: object = raw
+    if item["type"] == "single_choice":
+        option = next((o for o in item["_options"] if raw in (o["code"], o["value"])), None)
+        if option is None:
+            return False
+        if operator in ("=", "!=") and isinstance(expected, str):
+            return (option["code"] == expected) == (operator == "=")
+        actual = option["value"]
+        if isinstance(expected, str):
+            target = next((o for o in item["_options"] if o["code"] == expected), None)
+            expected = target["value"] if target else None
+    if operator in ("=", "!="):
+        return (actual == expected) == (operator == "=")
+    if not isinstance(actual, int | float) or isinstance(actual, bool) or not isinstance(expected, int | float):
+        return False
+    return {">": actual > expected, ">=": actual >= expected, "<": actual < expected, "<=": actual <= expected}[
+        operator
+    ]
+
+
 def score_document(doc: Mapping[str, Any], answers: Mapping[str, object]) -> scoring.ScoreResult:
-    return scoring.score(spec_from_document(doc), answers_to_values(doc, answers))
+    """Score answers; answers to items hidden by their conditions are left out."""
+    values = answers_to_values(doc, answers)
+    shown = enabled_keys(doc, answers)
+    return scoring.score(spec_from_document(doc), {key: value for key, value in values.items() if key in shown})
 
 
 def result_as_json(result: scoring.ScoreResult) -> dict[str, Any]:

@@ -197,7 +197,9 @@ class Item(DraftContent):
     reverse_keyed = models.BooleanField(
         _("reverse-keyed"), default=False, help_text=_("Scored the other way round: min + max - answer.")
     )
-    answer_scale = models.ForeignKey(AnswerScale, on_delete=models.RESTRICT, null=True, blank=True, related_name="items")
+    answer_scale = models.ForeignKey(
+        AnswerScale, on_delete=models.RESTRICT, null=True, blank=True, related_name="items"
+    )
     min_value = models.IntegerField(_("minimum"), null=True, blank=True)
     max_value = models.IntegerField(_("maximum"), null=True, blank=True)
     enable_when = models.JSONField(
@@ -225,6 +227,26 @@ class Item(DraftContent):
 
     def owning_version_id(self) -> int | None:
         return self.version_id
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        choice = self.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE)
+        if self.reverse_keyed and self.type != ItemType.SINGLE_CHOICE:
+            errors["reverse_keyed"] = _("Only single-choice items can be reverse-keyed.")
+        if self.answer_scale_id and not choice:
+            errors["answer_scale"] = _("Only choice items have answers to choose from.")
+        if self.answer_scale_id and self.version_id and self.answer_scale.version_id != self.version_id:
+            errors["answer_scale"] = _("Choose an answer scale of this version.")
+        if self.type != ItemType.INTEGER and (self.min_value is not None or self.max_value is not None):
+            errors["min_value"] = _("Only whole-number items have a minimum and maximum.")
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            errors["min_value"] = _("The minimum is above the maximum.")
+        if self.required and self.type in (ItemType.SECTION, ItemType.DISPLAY):
+            errors["required"] = _("Headings and text ask nothing, so they cannot be required.")
+        if self.risk_threshold is not None and self.type not in (ItemType.SINGLE_CHOICE, ItemType.INTEGER):
+            errors["risk_threshold"] = _("Only single-choice and whole-number items can carry a risk threshold.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class AnswerOption(DraftContent):

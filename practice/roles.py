@@ -23,6 +23,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.change_client",
         "clients.delete_client",
         "clients.view_consentrecord",
+        # The questionnaire engine: owners author instruments for the practice.
+        *(
+            f"assessments.{action}_{model}"
+            for model in ("instrumentversion", "item", "answerscale", "answeroption", "scale", "band")
+            for action in ("view", "add", "change", "delete")
+        ),
+        "assessments.view_instrument",
     ),
     Role.THERAPIST: (
         "practice.view_practice",
@@ -30,6 +37,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.add_client",
         "clients.change_client",
         "clients.view_consentrecord",
+        "assessments.view_instrument",
+        "assessments.view_instrumentversion",
     ),
 }
 

@@ -7,201 +7,406 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        migrations.swappable_dependency(getattr(settings, 'ASSESSMENTS_RESPONDENT_MODEL', settings.AUTH_USER_MODEL)),
+        migrations.swappable_dependency(getattr(settings, "ASSESSMENTS_RESPONDENT_MODEL", settings.AUTH_USER_MODEL)),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Instrument',
+            name="Instrument",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True, verbose_name='slug')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=100, unique=True, verbose_name="slug")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'instrument',
-                'verbose_name_plural': 'instruments',
-                'ordering': ['title'],
+                "verbose_name": "instrument",
+                "verbose_name_plural": "instruments",
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='InstrumentVersion',
+            name="InstrumentVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='1, 2, 3… in order of creation.', verbose_name='number')),
-                ('label', models.CharField(default='1', help_text='e.g. 1.0 or 2024', max_length=40, verbose_name='version label')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description for the therapist')),
-                ('instructions', models.TextField(blank=True, verbose_name='instructions for the respondent')),
-                ('copyright', models.TextField(blank=True, verbose_name='copyright and licence')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('retired', 'Retired')], default='draft', max_length=20, verbose_name='status')),
-                ('definition', models.JSONField(blank=True, editable=False, help_text='The canonical document, frozen when the version is published; scoring uses it.', null=True, verbose_name='published definition')),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='published')),
-                ('retired_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='retired')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('based_on', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='assessments.instrumentversion')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='assessments.instrument', verbose_name='instrument')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "number",
+                    models.PositiveIntegerField(help_text="1, 2, 3… in order of creation.", verbose_name="number"),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        default="1", help_text="e.g. 1.0 or 2024", max_length=40, verbose_name="version label"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description for the therapist")),
+                ("instructions", models.TextField(blank=True, verbose_name="instructions for the respondent")),
+                ("copyright", models.TextField(blank=True, verbose_name="copyright and licence")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published"), ("retired", "Retired")],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "definition",
+                    models.JSONField(
+                        blank=True,
+                        editable=False,
+                        help_text="The canonical document, frozen when the version is published; scoring uses it.",
+                        null=True,
+                        verbose_name="published definition",
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="published")),
+                ("retired_at", models.DateTimeField(blank=True, editable=False, null=True, verbose_name="retired")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "based_on",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="assessments.instrumentversion",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="assessments.instrument",
+                        verbose_name="instrument",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'instrument version',
-                'verbose_name_plural': 'instrument versions',
-                'ordering': ['instrument', '-number'],
+                "verbose_name": "instrument version",
+                "verbose_name_plural": "instrument versions",
+                "ordering": ["instrument", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='AnswerScale',
+            name="AnswerScale",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, verbose_name='key')),
-                ('label', models.CharField(blank=True, max_length=200, verbose_name='label')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answer_scales', to='assessments.instrumentversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=100, verbose_name="key")),
+                ("label", models.CharField(blank=True, max_length=200, verbose_name="label")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answer_scales",
+                        to="assessments.instrumentversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer scale',
-                'verbose_name_plural': 'answer scales',
-                'ordering': ['version', 'pk'],
+                "verbose_name": "answer scale",
+                "verbose_name_plural": "answer scales",
+                "ordering": ["version", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('key', models.CharField(help_text="Stable identifier, like FHIR's linkId.", max_length=100, verbose_name='key')),
-                ('type', models.CharField(choices=[('section', 'Section heading (starts a page)'), ('display', 'Text to read'), ('single_choice', 'Single choice'), ('multiple_choice', 'Multiple choice'), ('integer', 'Whole number'), ('text', 'Free text')], max_length=20, verbose_name='type')),
-                ('text', models.TextField(verbose_name='text')),
-                ('required', models.BooleanField(default=False, verbose_name='required')),
-                ('reverse_keyed', models.BooleanField(default=False, help_text='Scored the other way round: min + max - answer.', verbose_name='reverse-keyed')),
-                ('min_value', models.IntegerField(blank=True, null=True, verbose_name='minimum')),
-                ('max_value', models.IntegerField(blank=True, null=True, verbose_name='maximum')),
-                ('enable_when', models.JSONField(blank=True, help_text='e.g. {"behavior": "all", "conditions": [{"item": "q1", "operator": ">=", "answer": 3}]}', null=True, verbose_name='show only when')),
-                ('risk_threshold', models.FloatField(blank=True, help_text='Flag the response for the therapist when the answer is at or above this value.', null=True, verbose_name='risk threshold')),
-                ('risk_label', models.CharField(blank=True, max_length=200, verbose_name='risk label')),
-                ('answer_scale', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='items', to='assessments.answerscale')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='assessments.instrumentversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="Stable identifier, like FHIR's linkId.", max_length=100, verbose_name="key"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("section", "Section heading (starts a page)"),
+                            ("display", "Text to read"),
+                            ("single_choice", "Single choice"),
+                            ("multiple_choice", "Multiple choice"),
+                            ("integer", "Whole number"),
+                            ("text", "Free text"),
+                        ],
+                        max_length=20,
+                        verbose_name="type",
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="text")),
+                ("required", models.BooleanField(default=False, verbose_name="required")),
+                (
+                    "reverse_keyed",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Scored the other way round: min + max - answer.",
+                        verbose_name="reverse-keyed",
+                    ),
+                ),
+                ("min_value", models.IntegerField(blank=True, null=True, verbose_name="minimum")),
+                ("max_value", models.IntegerField(blank=True, null=True, verbose_name="maximum")),
+                (
+                    "enable_when",
+                    models.JSONField(
+                        blank=True,
+                        help_text='e.g. {"behavior": "all", "conditions": [{"item": "q1", "operator": ">=", "answer": 3}]}',
+                        null=True,
+                        verbose_name="show only when",
+                    ),
+                ),
+                (
+                    "risk_threshold",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Flag the response for the therapist when the answer is at or above this value.",
+                        null=True,
+                        verbose_name="risk threshold",
+                    ),
+                ),
+                ("risk_label", models.CharField(blank=True, max_length=200, verbose_name="risk label")),
+                (
+                    "answer_scale",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="items",
+                        to="assessments.answerscale",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="assessments.instrumentversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'item',
-                'verbose_name_plural': 'items',
-                'ordering': ['version', 'order', 'pk'],
+                "verbose_name": "item",
+                "verbose_name_plural": "items",
+                "ordering": ["version", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AnswerOption',
+            name="AnswerOption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('code', models.CharField(max_length=200, verbose_name='code')),
-                ('label', models.CharField(max_length=500, verbose_name='label')),
-                ('value', models.IntegerField(blank=True, null=True, verbose_name='score')),
-                ('system', models.CharField(blank=True, max_length=500, verbose_name='code system')),
-                ('answer_scale', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='options', to='assessments.answerscale')),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='options', to='assessments.item')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("code", models.CharField(max_length=200, verbose_name="code")),
+                ("label", models.CharField(max_length=500, verbose_name="label")),
+                ("value", models.IntegerField(blank=True, null=True, verbose_name="score")),
+                ("system", models.CharField(blank=True, max_length=500, verbose_name="code system")),
+                (
+                    "answer_scale",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="assessments.answerscale",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="options",
+                        to="assessments.item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'answer option',
-                'verbose_name_plural': 'answer options',
-                'ordering': ['order', 'pk'],
+                "verbose_name": "answer option",
+                "verbose_name_plural": "answer options",
+                "ordering": ["order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answers', models.JSONField(default=dict, verbose_name='answers')),
-                ('scores', models.JSONField(default=dict, verbose_name='scores')),
-                ('flagged', models.BooleanField(default=False, verbose_name='risk flagged')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='completed')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('respondent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessment_responses', to=getattr(settings, 'ASSESSMENTS_RESPONDENT_MODEL', settings.AUTH_USER_MODEL), verbose_name='respondent')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responses', to='assessments.instrumentversion', verbose_name='version')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("answers", models.JSONField(default=dict, verbose_name="answers")),
+                ("scores", models.JSONField(default=dict, verbose_name="scores")),
+                ("flagged", models.BooleanField(default=False, verbose_name="risk flagged")),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="completed")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "respondent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessment_responses",
+                        to=getattr(settings, "ASSESSMENTS_RESPONDENT_MODEL", settings.AUTH_USER_MODEL),
+                        verbose_name="respondent",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responses",
+                        to="assessments.instrumentversion",
+                        verbose_name="version",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'response',
-                'verbose_name_plural': 'responses',
-                'ordering': ['-completed_at', '-pk'],
+                "verbose_name": "response",
+                "verbose_name_plural": "responses",
+                "ordering": ["-completed_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Scale',
+            name="Scale",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('key', models.CharField(max_length=100, verbose_name='key')),
-                ('label', models.CharField(max_length=200, verbose_name='label')),
-                ('is_total', models.BooleanField(default=False, verbose_name='is the total')),
-                ('method', models.CharField(choices=[('sum', 'Sum'), ('mean', 'Mean')], default='sum', max_length=10, verbose_name='method')),
-                ('max_missing', models.PositiveIntegerField(default=0, help_text='Missing answers up to this many are prorated from the answered items.', verbose_name='answers that may be missing')),
-                ('clinical_cutoff', models.FloatField(blank=True, null=True, verbose_name='clinical cut-off')),
-                ('higher_is_worse', models.BooleanField(default=True, verbose_name='higher scores are worse')),
-                ('reference_sd', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1e-06)], verbose_name='reference SD')),
-                ('reliability', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(0.999999)], verbose_name='reliability')),
-                ('items', models.ManyToManyField(blank=True, related_name='scales', to='assessments.item')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scales', to='assessments.instrumentversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("key", models.CharField(max_length=100, verbose_name="key")),
+                ("label", models.CharField(max_length=200, verbose_name="label")),
+                ("is_total", models.BooleanField(default=False, verbose_name="is the total")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[("sum", "Sum"), ("mean", "Mean")], default="sum", max_length=10, verbose_name="method"
+                    ),
+                ),
+                (
+                    "max_missing",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Missing answers up to this many are prorated from the answered items.",
+                        verbose_name="answers that may be missing",
+                    ),
+                ),
+                ("clinical_cutoff", models.FloatField(blank=True, null=True, verbose_name="clinical cut-off")),
+                ("higher_is_worse", models.BooleanField(default=True, verbose_name="higher scores are worse")),
+                (
+                    "reference_sd",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1e-06)],
+                        verbose_name="reference SD",
+                    ),
+                ),
+                (
+                    "reliability",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(0.999999),
+                        ],
+                        verbose_name="reliability",
+                    ),
+                ),
+                ("items", models.ManyToManyField(blank=True, related_name="scales", to="assessments.item")),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scales",
+                        to="assessments.instrumentversion",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'scale',
-                'verbose_name_plural': 'scales',
-                'ordering': ['version', 'order', 'pk'],
+                "verbose_name": "scale",
+                "verbose_name_plural": "scales",
+                "ordering": ["version", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Band',
+            name="Band",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('low', models.FloatField(verbose_name='from')),
-                ('high', models.FloatField(verbose_name='to')),
-                ('label', models.CharField(max_length=100, verbose_name='label')),
-                ('severity', models.IntegerField(default=0, help_text='Higher means more concern.', verbose_name='severity')),
-                ('meaning', models.TextField(blank=True, verbose_name='meaning')),
-                ('scale', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bands', to='assessments.scale')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("low", models.FloatField(verbose_name="from")),
+                ("high", models.FloatField(verbose_name="to")),
+                ("label", models.CharField(max_length=100, verbose_name="label")),
+                (
+                    "severity",
+                    models.IntegerField(default=0, help_text="Higher means more concern.", verbose_name="severity"),
+                ),
+                ("meaning", models.TextField(blank=True, verbose_name="meaning")),
+                (
+                    "scale",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="bands", to="assessments.scale"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'band',
-                'verbose_name_plural': 'bands',
-                'ordering': ['scale', 'low'],
+                "verbose_name": "band",
+                "verbose_name_plural": "bands",
+                "ordering": ["scale", "low"],
             },
         ),
         migrations.AddConstraint(
-            model_name='instrumentversion',
-            constraint=models.UniqueConstraint(fields=('instrument', 'number'), name='version_number_unique'),
+            model_name="instrumentversion",
+            constraint=models.UniqueConstraint(fields=("instrument", "number"), name="version_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='instrumentversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'published')), fields=('instrument',), name='one_published_version_per_instrument'),
+            model_name="instrumentversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "published")),
+                fields=("instrument",),
+                name="one_published_version_per_instrument",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instrumentversion',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published', 'retired'])), name='version_status_valid'),
+            model_name="instrumentversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "published", "retired"])), name="version_status_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instrumentversion',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('definition__isnull', False), _connector='OR'), name='published_version_has_definition'),
+            model_name="instrumentversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("definition__isnull", False), _connector="OR"),
+                name="published_version_has_definition",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answerscale',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='answer_scale_key_unique'),
+            model_name="answerscale",
+            constraint=models.UniqueConstraint(fields=("version", "key"), name="answer_scale_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='item',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='item_key_unique'),
+            model_name="item",
+            constraint=models.UniqueConstraint(fields=("version", "key"), name="item_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='answeroption',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('answer_scale__isnull', True), ('item__isnull', False)), models.Q(('answer_scale__isnull', False), ('item__isnull', True)), _connector='OR'), name='option_belongs_to_scale_or_item'),
+            model_name="answeroption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("answer_scale__isnull", True), ("item__isnull", False)),
+                    models.Q(("answer_scale__isnull", False), ("item__isnull", True)),
+                    _connector="OR",
+                ),
+                name="option_belongs_to_scale_or_item",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scale',
-            constraint=models.UniqueConstraint(fields=('version', 'key'), name='scale_key_unique'),
+            model_name="scale",
+            constraint=models.UniqueConstraint(fields=("version", "key"), name="scale_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='scale',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_total', True)), fields=('version',), name='one_total_scale_per_version'),
+            model_name="scale",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_total", True)), fields=("version",), name="one_total_scale_per_version"
+            ),
         ),
     ]

@@ -1,0 +1,415 @@
+"""Authoring instruments in the admin: drafts are edited, published versions are frozen.
+
+A published or retired version is shown read-only; "Edit as a new version" copies it into a
+draft, so responses keep pointing at the version they answered.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from assessments import document, services
+from assessments.document import DocumentError
+from assessments.forms import ImportForm
+from assessments.models import (
+    AnswerOption,
+    AnswerScale,
+    Band,
+    Instrument,
+    InstrumentVersion,
+    Item,
+    Scale,
+)
+
+
+def _problems_message(error: DocumentError) -> str:
+    return "; ".join(str(problem) for problem in error.problems)
+
+
+class DraftOnlyMixin:
+    """Content can be added, changed or deleted only while its version is a draft."""
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        raise NotImplementedError
+
+    def _editable(self, request: HttpRequest, obj) -> bool:
+        version = self.version_of(obj) if obj is not None else None
+        return version is None or version.is_draft
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._editable(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._editable(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        args = (request, obj) if isinstance(self, admin.options.InlineModelAdmin) else (request,)
+        return super().has_add_permission(*args) and self._editable(request, obj)
+
+
+class VersionContentInline(DraftOnlyMixin, admin.TabularInline):
+    extra = 0
+    show_change_link = True
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        return obj
+
+
+class AnswerScaleInline(VersionContentInline):
+    model = AnswerScale
+    fields = ["key", "label"]
+
+
+class ItemInline(VersionContentInline):
+    model = Item
+    fields = [
+        "order",
+        "key",
+        "type",
+        "text",
+        "required",
+        "reverse_keyed",
+        "answer_scale",
+        "min_value",
+        "max_value",
+        "risk_threshold",
+    ]
+    formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 2})}}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "answer_scale":
+            version_id = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = AnswerScale.objects.filter(version_id=version_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScaleInline(VersionContentInline):
+    model = Scale
+    fields = ["order", "key", "label", "is_total", "method", "max_missing", "clinical_cutoff", "higher_is_worse"]
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "published", "version_count"]
+    search_fields = ["title", "slug"]
+    readonly_fields = ["slug", "title", "versions_list"]
+    fields = ["slug", "title", "versions_list"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(version_count=models.Count("versions"))
+
+    @admin.display(description=_("versions"), ordering="version_count")
+    def version_count(self, obj: Instrument) -> int:
+        return obj.version_count
+
+    @admin.display(description=_("published version"))
+    def published(self, obj: Instrument) -> str:
+        version = obj.published_version
+        return version.label if version else "—"
+
+    @admin.display(description=_("versions"))
+    def versions_list(self, obj: Instrument) -> str:
+        rows = [
+            format_html(
+                '<li><a href="{}">{} (version {}, {})</a></li>',
+                reverse("admin:assessments_instrumentversion_change", args=[version.pk]),
+                version.title,
+                version.label,
+                version.get_status_display().lower(),
+            )
+            for version in obj.versions.all()
+        ]
+        return format_html("<ul>{}</ul>", format_html("".join(rows))) if rows else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # instruments come from an import or a new draft version
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="assessments_instrument_import",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("assessments.add_instrumentversion"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        problems: list = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                version, warnings = services.instrument_import(
+                    form.cleaned_data["file"].read(), publish=form.cleaned_data["publish"]
+                )
+            except DocumentError as exc:
+                problems = exc.problems
+            else:
+                for warning in warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                self.message_user(
+                    request,
+                    _("Imported %(title)s, version %(label)s (%(status)s).")
+                    % {"title": version.title, "label": version.label, "status": version.get_status_display()},
+                )
+                return HttpResponseRedirect(reverse("admin:assessments_instrumentversion_change", args=[version.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import an instrument"),
+            "form": form,
+            "problems": problems,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/assessments/instrument/import.html", context)
+
+
+@admin.register(InstrumentVersion)
+class InstrumentVersionAdmin(admin.ModelAdmin):
+    list_display = ["title", "label", "number", "status", "published_at"]
+    list_filter = ["status", "instrument"]
+    search_fields = ["title", "instrument__slug"]
+    list_select_related = ["instrument"]
+    readonly_fields = ["instrument", "number", "status", "published_at", "retired_at", "based_on_link"]
+    fieldsets = [
+        (None, {"fields": ["instrument", "number", "label", "status", "published_at", "retired_at", "based_on_link"]}),
+        (_("What people read"), {"fields": ["title", "description", "instructions", "copyright"]}),
+    ]
+    inlines = [AnswerScaleInline, ItemInline, ScaleInline]
+    change_form_template = "admin/assessments/instrumentversion/change_form.html"
+
+    @admin.display(description=_("based on"))
+    def based_on_link(self, obj: InstrumentVersion) -> str:
+        if not obj.based_on_id:
+            return "—"
+        url = reverse("admin:assessments_instrumentversion_change", args=[obj.based_on_id])
+        return format_html('<a href="{}">{}</a>', url, obj.based_on)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a version starts as an import or as a copy of another
+
+    def has_change_permission(self, request: HttpRequest, obj: InstrumentVersion | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def has_delete_permission(self, request: HttpRequest, obj: InstrumentVersion | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def get_urls(self):
+        def view(name: str, func):
+            return path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(func),
+                name=f"assessments_instrumentversion_{name.replace('-', '_')}",
+            )
+
+        return [
+            view("publish", self.publish_view),
+            view("new-version", self.new_version_view),
+            view("retire", self.retire_view),
+            view("preview", self.preview_view),
+            view("export", self.export_view),
+            *super().get_urls(),
+        ]
+
+    def _version(self, request: HttpRequest, object_id: str, permission: str) -> InstrumentVersion:
+        if not request.user.has_perm(f"assessments.{permission}_instrumentversion"):
+            raise PermissionDenied
+        return get_object_or_404(InstrumentVersion.objects.select_related("instrument"), pk=object_id)
+
+    def _back(self, version: InstrumentVersion) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:assessments_instrumentversion_change", args=[version.pk]))
+
+    def publish_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return require_POST(self._publish)(request, object_id)
+
+    def _publish(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self._version(request, object_id, "change")
+        try:
+            services.version_publish(version)
+        except DocumentError as exc:
+            self.message_user(request, _("Not published: %s") % _problems_message(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("Published. Earlier published versions are now retired."))
+        return self._back(version)
+
+    def new_version_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return require_POST(self._new_version)(request, object_id)
+
+    def _new_version(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self._version(request, object_id, "add")
+        draft = services.version_new_draft(version)
+        self.message_user(
+            request,
+            _("Version %(number)s is a draft copy of version %(old)s: edit it, then publish it.")
+            % {"number": draft.number, "old": version.number},
+        )
+        return self._back(draft)
+
+    def retire_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return require_POST(self._retire)(request, object_id)
+
+    def _retire(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self._version(request, object_id, "change")
+        try:
+            services.version_retire(version)
+        except DocumentError as exc:
+            self.message_user(request, _problems_message(exc), messages.ERROR)
+        else:
+            self.message_user(request, _("Retired: it can no longer be assigned; its answers stay readable."))
+        return self._back(version)
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self._version(request, object_id, "view")
+        try:
+            doc = services.version_document(version)
+        except DocumentError as exc:
+            self.message_user(request, _("Cannot preview yet: %s") % _problems_message(exc), messages.ERROR)
+            return self._back(version)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Preview: %s") % version.title,
+            "version": version,
+            "pages": document.pages(doc),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/assessments/instrumentversion/preview.html", context)
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        version = self._version(request, object_id, "view")
+        try:
+            data = services.version_export(version)
+        except DocumentError as exc:
+            self.message_user(request, _("Cannot export yet: %s") % _problems_message(exc), messages.ERROR)
+            return self._back(version)
+        suffix = "json"
+        if request.GET.get("format") == "fhir":
+            from assessments.fhir import document_to_questionnaire
+
+            data, suffix = document_to_questionnaire(data), "fhir.json"
+        response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
+        filename = f"{version.instrument.slug}-{version.label}.{suffix}".replace('"', "")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class ContentAdmin(DraftOnlyMixin, admin.ModelAdmin):
+    """Pages reached from a version's inlines; hidden from the index."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # added from the version's page
+
+
+class OptionInline(DraftOnlyMixin, admin.TabularInline):
+    model = AnswerOption
+    extra = 0
+    fields = ["order", "code", "label", "value", "system"]
+
+
+class ItemOptionInline(OptionInline):
+    fk_name = "item"
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        return obj.version if obj else None
+
+
+class ScaleOptionInline(OptionInline):
+    fk_name = "answer_scale"
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        return obj.version if obj else None
+
+
+@admin.register(Item)
+class ItemAdmin(ContentAdmin):
+    inlines = [ItemOptionInline]
+    fields = [
+        "version",
+        "order",
+        "key",
+        "type",
+        "text",
+        "required",
+        "reverse_keyed",
+        "answer_scale",
+        "min_value",
+        "max_value",
+        "enable_when",
+        "risk_threshold",
+        "risk_label",
+    ]
+    readonly_fields = ["version"]
+
+    def version_of(self, obj: Item) -> InstrumentVersion | None:
+        return obj.version
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "answer_scale":
+            item = Item.objects.filter(pk=request.resolver_match.kwargs.get("object_id")).first()
+            kwargs["queryset"] = AnswerScale.objects.filter(version_id=item.version_id if item else None)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(AnswerScale)
+class AnswerScaleAdmin(ContentAdmin):
+    inlines = [ScaleOptionInline]
+    fields = ["version", "key", "label"]
+    readonly_fields = ["version"]
+
+    def version_of(self, obj: AnswerScale) -> InstrumentVersion | None:
+        return obj.version
+
+
+class BandInline(DraftOnlyMixin, admin.TabularInline):
+    model = Band
+    extra = 0
+    fields = ["low", "high", "label", "severity", "meaning"]
+    formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 2})}}
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        return obj.version if obj else None
+
+
+@admin.register(Scale)
+class ScaleAdmin(ContentAdmin):
+    inlines = [BandInline]
+    fields = [
+        "version",
+        "key",
+        "label",
+        "is_total",
+        "method",
+        "max_missing",
+        "items",
+        "clinical_cutoff",
+        "higher_is_worse",
+        "reference_sd",
+        "reliability",
+    ]
+    readonly_fields = ["version"]
+    filter_horizontal = ["items"]
+
+    def version_of(self, obj: Scale) -> InstrumentVersion | None:
+        return obj.version
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "items":
+            scale = Scale.objects.filter(pk=request.resolver_match.kwargs.get("object_id")).first()
+            kwargs["queryset"] = Item.objects.filter(
+                version_id=scale.version_id if scale else None, type__in=["single_choice", "integer"]
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,0 +1,1 @@
+"""A host project with the questionnaire engine and nothing else of Tandem's."""
