@@ -314,24 +314,23 @@ class ContentAdmin(DraftOnlyMixin, admin.ModelAdmin):
         return False  # added from the version's page
 
 
-class OptionInline(DraftOnlyMixin, admin.TabularInline):
-    model = AnswerOption
+class PartInline(DraftOnlyMixin, admin.TabularInline):
+    """An inline on the page of an item, answer scale or scale: editable while their version is a draft."""
+
     extra = 0
+
+    def version_of(self, obj) -> InstrumentVersion | None:
+        return obj.version if obj else None
+
+
+class ItemOptionInline(PartInline):
+    model = AnswerOption
+    fk_name = "item"
     fields = ["order", "code", "label", "value", "system"]
 
 
-class ItemOptionInline(OptionInline):
-    fk_name = "item"
-
-    def version_of(self, obj) -> InstrumentVersion | None:
-        return obj.version if obj else None
-
-
-class ScaleOptionInline(OptionInline):
+class ScaleOptionInline(ItemOptionInline):
     fk_name = "answer_scale"
-
-    def version_of(self, obj) -> InstrumentVersion | None:
-        return obj.version if obj else None
 
 
 @admin.register(Item)
@@ -374,14 +373,10 @@ class AnswerScaleAdmin(ContentAdmin):
         return obj.version
 
 
-class BandInline(DraftOnlyMixin, admin.TabularInline):
+class BandInline(PartInline):
     model = Band
-    extra = 0
     fields = ["low", "high", "label", "severity", "meaning"]
     formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 2})}}
-
-    def version_of(self, obj) -> InstrumentVersion | None:
-        return obj.version if obj else None
 
 
 @admin.register(Scale)

@@ -34,8 +34,8 @@ ITEM_FIELDS = (
     "enable_when",
 )
 OPERATORS = ("exists", "=", "!=", ">", ">=", "<", "<=")
-KEY_PATTERN = re.compile(r"^[^\s]{1,100}$")
-SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY_PATTERN = re.compile(r"[^\s]{1,100}")
+SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_TEXT = 5000
 
 
@@ -74,9 +74,20 @@ class _Checker:
             self.add(f"{path}.{key}", "is required")
         return value
 
-    def text(self, data: dict, key: str, path: str, *, default: str | None = None, limit: int = MAX_TEXT) -> str:
+    def text(
+        self,
+        data: dict,
+        key: str,
+        path: str,
+        *,
+        default: str | None = None,
+        limit: int = MAX_TEXT,
+        required: bool = False,
+    ) -> str:
         value = data.get(key, default)
         if value is None:
+            if required and key in data:
+                self.add(f"{path}.{key}", "must be text, not null")
             return ""
         if not isinstance(value, str):
             self.add(f"{path}.{key}", f"must be text, not {_kind(value)}")
@@ -106,13 +117,24 @@ class _Checker:
             return None
         return value
 
-    def number(self, data: dict, key: str, path: str) -> float | None:
+    def number(self, data: dict, key: str, path: str, *, required: bool = False) -> float | None:
         value = data.get(key)
         if value is None:
+            if required and key in data:
+                self.add(f"{path}.{key}", "must be a number, not null")
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            self.add(f"{path}.{key}", f"must be a number, not {_kind(value)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            self.add(f"{path}.{key}", f"must be a finite number, not {_kind(value)}")
             return None
+        return value
+
+    def key(self, data: dict, name: str, path: str) -> str:
+        """A reference or identifier: text of 1 to 100 characters without spaces."""
+        value = data.get(name)
+        if not isinstance(value, str) or not KEY_PATTERN.fullmatch(value):
+            if name in data:
+                self.add(f"{path}.{name}", "must be text of 1 to 100 characters without spaces")
+            return ""
         return value
 
     def array(self, data: dict, key: str, path: str) -> list:
@@ -147,7 +169,7 @@ def parse(data: object) -> dict[str, Any]:
     if top and top.get("format") != FORMAT:
         check.add("$.format", f"must be {FORMAT!r}, not {top.get('format')!r}")
     slug = check.text(top, "slug", "$", limit=100)
-    if slug and not SLUG_PATTERN.match(slug):
+    if top and "slug" in top and not SLUG_PATTERN.fullmatch(slug):
         check.add("$.slug", "must be lowercase letters, digits and single hyphens, e.g. 'phq-9'")
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -199,7 +221,7 @@ def _options(check: _Checker, raw: list, path: str) -> list[dict[str, Any]]:
         options.append(
             {
                 "code": code,
-                "label": check.text(data, "label", where, limit=500),
+                "label": check.text(data, "label", where, limit=500, required=True),
                 "value": value,
                 "system": check.text(data, "system", where, limit=500),
             }
@@ -213,8 +235,8 @@ def _answer_scales(check: _Checker, top: dict) -> list[dict[str, Any]]:
     for index, raw in enumerate(check.array(top, "answer_scales", "$")):
         where = f"$.answer_scales[{index}]"
         data = check.obj(raw, where, {"key", "label", "options"}, {"key", "options"})
-        key = check.text(data, "key", where, limit=100)
-        if key in seen:
+        key = check.key(data, "key", where)
+        if key and key in seen:
             check.add(f"{where}.key", f"repeats the answer scale {key!r}")
         seen.add(key)
         result.append(
@@ -250,7 +272,7 @@ def _items(check: _Checker, top: dict, answer_scales: dict[str, dict]) -> list[d
             {"key", "type", "text"},
         )
         key = data.get("key")
-        if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
             check.add(f"{where}.key", "must be text of 1 to 100 characters without spaces")
             key = f"#{index}"
         elif key in seen:
@@ -259,7 +281,7 @@ def _items(check: _Checker, top: dict, answer_scales: dict[str, dict]) -> list[d
         if kind not in ITEM_TYPES:
             check.add(f"{where}.type", f"must be one of {', '.join(ITEM_TYPES)}, not {kind!r}")
             kind = "display"
-        item: dict[str, Any] = {"key": key, "type": kind, "text": check.text(data, "text", where)}
+        item: dict[str, Any] = {"key": key, "type": kind, "text": check.text(data, "text", where, required=True)}
         question = kind in QUESTION_TYPES
         item["required"] = check.flag(data, "required", where, False)
         if item["required"] and not question:
@@ -274,7 +296,7 @@ def _items(check: _Checker, top: dict, answer_scales: dict[str, dict]) -> list[d
                 check.add(where, "give either answer_scale or options, not both")
             elif "answer_scale" in data:
                 ref = data["answer_scale"]
-                if ref not in answer_scales:
+                if not isinstance(ref, str) or ref not in answer_scales:
                     check.add(f"{where}.answer_scale", f"names no answer scale in $.answer_scales: {ref!r}")
                 else:
                     item["answer_scale"] = ref
@@ -324,7 +346,9 @@ def _enable_when(check: _Checker, raw: object, path: str, key: str, earlier: dic
         cond = check.obj(condition, where, {"item", "operator", "answer"}, {"item", "operator"})
         target = cond.get("item")
         operator = cond.get("operator")
-        if target == key:
+        if not isinstance(target, str):
+            check.add(f"{where}.item", "must be the key of an earlier question")
+        elif target == key:
             check.add(f"{where}.item", "an item cannot depend on itself")
         elif target not in earlier:
             check.add(f"{where}.item", f"must name an earlier question, not {target!r} (conditions cannot loop)")
@@ -336,8 +360,10 @@ def _enable_when(check: _Checker, raw: object, path: str, key: str, earlier: dic
         if operator == "exists":
             if not isinstance(answer, bool):
                 check.add(f"{where}.answer", "must be true or false for 'exists'")
-        elif isinstance(answer, bool) or not isinstance(answer, str | int | float):
-            check.add(f"{where}.answer", "must be an option code or a number")
+        elif isinstance(answer, bool) or not isinstance(answer, str | int | float) or not _finite(answer):
+            check.add(f"{where}.answer", "must be an option code or a finite number")
+        elif isinstance(answer, str) and len(answer) > 200:
+            check.add(f"{where}.answer", "is longer than 200 characters")
         conditions.append({"item": target, "operator": operator, "answer": answer})
     return {"behavior": behavior, "conditions": conditions}
 
@@ -375,13 +401,13 @@ def _scales(check: _Checker, top: dict, items: dict[str, dict]) -> list[dict[str
             },
             {"key", "label", "items"},
         )
-        key = check.text(data, "key", where, limit=100)
-        if key in seen:
+        key = check.key(data, "key", where)
+        if key and key in seen:
             check.add(f"{where}.key", f"repeats the scale key {key!r}")
         seen.add(key)
         members = check.array(data, "items", where)
         for position, member in enumerate(members):
-            if member not in items:
+            if not isinstance(member, str) or member not in items:
                 check.add(f"{where}.items[{position}]", f"names no item: {member!r}")
             elif not _scorable(items[member]):
                 check.add(
@@ -400,10 +426,10 @@ def _scales(check: _Checker, top: dict, items: dict[str, dict]) -> list[dict[str
             band_data = check.obj(band, at, {"low", "high", "label", "severity", "meaning"}, {"low", "high", "label"})
             bands.append(
                 {
-                    "low": check.number(band_data, "low", at),
-                    "high": check.number(band_data, "high", at),
-                    "label": check.text(band_data, "label", at, limit=100),
-                    "severity": check.integer(band_data, "severity", at, 0),
+                    "low": check.number(band_data, "low", at, required=True),
+                    "high": check.number(band_data, "high", at, required=True),
+                    "label": check.text(band_data, "label", at, limit=100, required=True),
+                    "severity": check.integer(band_data, "severity", at, 0) or 0,
                     "meaning": check.text(band_data, "meaning", at),
                 }
             )
@@ -429,11 +455,16 @@ def _scales(check: _Checker, top: dict, items: dict[str, dict]) -> list[dict[str
 
 def _risk_items(check: _Checker, top: dict, items: dict[str, dict]) -> list[dict[str, Any]]:
     result = []
+    listed: set[str] = set()
     for index, raw in enumerate(check.array(top, "risk_items", "$")):
         where = f"$.risk_items[{index}]"
         data = check.obj(raw, where, {"item", "threshold", "label"}, {"item", "threshold"})
         key = data.get("item")
-        if key not in items:
+        if isinstance(key, str) and key in listed:
+            check.add(f"{where}.item", f"lists {key!r} a second time; give each question one threshold")
+        if isinstance(key, str):
+            listed.add(key)
+        if not isinstance(key, str) or key not in items:
             check.add(f"{where}.item", f"names no item: {key!r}")
         elif not _scorable(items[key]):
             check.add(f"{where}.item", f"{key!r} has no numeric answers to compare with a threshold")
@@ -672,6 +703,12 @@ def exported(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def _exported_option(option: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in option.items() if not (key == "system" and not value)}
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, int):
+        return abs(value) <= 10**15
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _is_int(value: object) -> bool:
