@@ -614,7 +614,7 @@ def _condition_holds(doc: Mapping[str, Any], condition: Mapping[str, Any], answe
     operator, expected = condition["operator"], condition["answer"]
     if operator == "exists":
         return present == expected
-    if not present:
+    if not present or isinstance(raw, bool):
         return False
     item = next(item for item in doc["items"] if item["key"] == condition["item"])
     if isinstance(raw, list):  # multiple choice: any chosen code may satisfy = / !=
