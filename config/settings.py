@@ -172,7 +172,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "drain-outbox": {"task": "practice.drain_outbox", "schedule": 60.0},
+    "start-due-campaigns": {"task": "practice.start_due_campaigns", "schedule": 60.0},
+}
 # Unit tests only: run tasks in-process. Never set in production.
 CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
 

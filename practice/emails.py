@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+
+from practice import outbox
+from practice.models import EmailKind, OutboundEmail
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -14,21 +17,26 @@ if TYPE_CHECKING:
     from practice.models import Practice
 
 
-def render(name: str, *, practice: Practice, to: list[str], context: dict[str, Any]) -> EmailMultiAlternatives:
-    """Render ``<app>/email/<name>_subject.txt``, ``.txt`` and ``.html`` on the practice's branding."""
+def rendered(name: str, *, practice: Practice, context: dict[str, Any]) -> tuple[str, str, str]:
+    """Subject, text and HTML of ``<name>_subject.txt``, ``<name>.txt`` and ``<name>.html``."""
     full_context = {"practice": practice, "site_url": settings.TANDEM_SITE_URL, **context}
     subject = " ".join(render_to_string(f"{name}_subject.txt", full_context).split())
-    text = render_to_string(f"{name}.txt", full_context)
-    html = render_to_string(f"{name}.html", full_context)
-    message = EmailMultiAlternatives(subject=subject, body=text, from_email=practice.from_email, to=to)
-    message.attach_alternative(html, "text/html")
-    return message
+    return subject, render_to_string(f"{name}.txt", full_context), render_to_string(f"{name}.html", full_context)
 
 
-def email_check(*, practice: Practice, user: AbstractBaseUser) -> EmailMultiAlternatives:
-    return render(
+def email_check(*, practice: Practice, user: AbstractBaseUser) -> OutboundEmail:
+    """Queue the practice's test email to a staff member; each request is a new message."""
+    subject, text, html = rendered(
         "practice/email/email_check",
         practice=practice,
-        to=[user.email],
         context={"recipient_name": user.get_short_name() or user.get_username()},
+    )
+    return outbox.enqueue(
+        practice=practice,
+        key=f"email-check:{practice.pk}:{user.pk}:{uuid.uuid4().hex}",
+        kind=EmailKind.EMAIL_CHECK,
+        to=user.email,
+        subject=subject,
+        text=text,
+        html=html,
     )

@@ -13,16 +13,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
+@transaction.atomic
 def email_check_queue(*, practice: Practice, user: AbstractBaseUser) -> None:
-    """Queue a test email to ``user`` from ``practice`` (ids only), once the transaction commits."""
-    from practice.tasks import send_email_check
-
-    send_email_check.delay_on_commit(practice.pk, user.pk)
-
-
-def email_check_send(*, practice: Practice, user: AbstractBaseUser) -> None:
-    """Send the practice's test email now; proves the mail settings and the worker both work."""
-    emails.email_check(practice=practice, user=user).send()
+    """Put a test email to ``user`` in the outbox; the worker sends it, proving mail settings and worker."""
+    emails.email_check(practice=practice, user=user)
 
 
 @transaction.atomic

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core import mail
 from django.urls import reverse
 
-from practice.tasks import send_email_check
+from practice.models import EmailStatus, OutboundEmail
+from practice.tasks import drain_outbox
 
 
 def test_the_admin_action_queues_and_sends_a_branded_test_email(
@@ -31,16 +32,20 @@ def test_the_admin_action_queues_and_sends_a_branded_test_email(
     assert "Harbour Light" in html
 
 
-def test_the_queued_task_carries_ids_only(client, tess, harbour, django_capture_on_commit_callbacks, monkeypatch):
+def test_the_queued_task_carries_no_personal_data(
+    client, tess, harbour, django_capture_on_commit_callbacks, monkeypatch
+):
     sent: list[tuple] = []
-    monkeypatch.setattr(send_email_check, "delay", lambda *args, **kwargs: sent.append((args, kwargs)))
+    monkeypatch.setattr(drain_outbox, "delay", lambda *args, **kwargs: sent.append((args, kwargs)))
     client.force_login(tess)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("admin:practice_practice_changelist"),
             {"action": "send_email_check", "_selected_action": [harbour.pk]},
         )
-    assert sent == [((harbour.pk, tess.pk), {})]
+    assert sent == [((), {})]
+    row = OutboundEmail.objects.get()
+    assert (row.to_email, row.status, row.kind) == ("tess@example.org", EmailStatus.PENDING, "email_check")
 
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(tess, harbour, django_capture_on_commit_callbacks):
@@ -72,7 +77,14 @@ def test_a_staff_member_without_an_email_address_is_told_so(client, tess, harbou
     assert mail.outbox == []
 
 
-def test_the_task_skips_quietly_when_the_rows_are_gone(db, caplog):
-    send_email_check.run(987654, 123456)
-    assert mail.outbox == []
-    assert "no longer exists" in caplog.text
+def test_the_outbox_row_records_the_sent_message(client, tess, harbour, django_capture_on_commit_callbacks):
+    client.force_login(tess)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:practice_practice_changelist"),
+            {"action": "send_email_check", "_selected_action": [harbour.pk]},
+        )
+    row = OutboundEmail.objects.get()
+    [message] = mail.outbox
+    assert row.status == EmailStatus.SENT and row.sent_at is not None and row.attempts == 1
+    assert message.extra_headers["Message-ID"] == row.message_id

@@ -1,0 +1,372 @@
+"""The one outbound-mail path: enqueue in the business transaction, drain once, lose nothing.
+
+Sending works in three steps, each its own short transaction:
+
+1. **claim** a small batch of due rows (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; on
+   SQLite the ``IMMEDIATE`` transaction mode serialises claims, which is safe for one worker),
+   marking them *sending* with a lease and a token;
+2. **send** them over one SMTP connection;
+3. **mark** each row, but only if it still carries our lease token, so a worker that lost its
+   lease can never overwrite what another worker did.
+
+A row still *sending* after its lease expired belonged to a worker that died. Policy: rows made
+with ``resend_if_lost`` (invitations: a missing link is worse than a second one) go back to
+pending; all others (newsletters, reminders) become permanent failures, so nobody gets two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from practice import app_settings
+from practice.models import (
+    Campaign,
+    CampaignStatus,
+    DeliveryState,
+    EmailKind,
+    EmailStatus,
+    OutboundEmail,
+    Practice,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+    SuppressionReason,
+)
+
+logger = logging.getLogger(__name__)
+
+TEMPORARY_CODES = {421, 450, 451, 452, 454}
+LOST_MESSAGE = (
+    "The worker stopped while sending this message. It was not sent again, so that nobody receives it "
+    "twice; it may or may not have been delivered."
+)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    released: int = 0
+    rate_limited: bool = False
+    paused: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def enqueue(
+    *,
+    practice: Practice,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    headers: dict[str, str] | None = None,
+    due_at: datetime | None = None,
+    resend_if_lost: bool = False,
+    campaign: Campaign | None = None,
+    subscriber: Subscriber | None = None,
+    kick: bool = True,
+) -> OutboundEmail:
+    """Put one message in the outbox, once per ``key``; the drain starts after the transaction commits."""
+    existing = OutboundEmail.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    suppressed = Suppression.objects.filter(practice=practice, email=to.strip().lower()).exists()
+    row = OutboundEmail.objects.create(
+        practice=practice,
+        idempotency_key=key,
+        kind=EmailKind(kind),
+        to_email=to,
+        subject=" ".join(subject.split())[:300],
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+        message_id=new_message_id(practice),
+        status=EmailStatus.SUPPRESSED if suppressed else EmailStatus.PENDING,
+        due_at=due_at or timezone.now(),
+        resend_if_lost=resend_if_lost,
+        campaign=campaign,
+        subscriber=subscriber,
+    )
+    if kick and not suppressed:
+        kick_drain()
+    return row
+
+
+def new_message_id(practice: Practice) -> str:
+    domain = practice.sender_email.rpartition("@")[2] or "tandem.invalid"
+    return make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
+
+
+def kick_drain() -> None:
+    """Queue a drain once the current transaction commits (beat also drains every minute)."""
+    from practice.tasks import drain_outbox
+
+    transaction.on_commit(lambda: drain_outbox.delay())
+
+
+def release_lost(now: datetime | None = None) -> int:
+    """Apply the stated policy to rows whose worker died mid-send; returns how many were resolved."""
+    now = now or timezone.now()
+    lost = OutboundEmail.objects.filter(status=EmailStatus.SENDING, lease_expires_at__lt=now)
+    resent = lost.filter(resend_if_lost=True).update(
+        status=EmailStatus.PENDING, lease_expires_at=None, lease_token="", due_at=now
+    )
+    failed = lost.filter(resend_if_lost=False).update(
+        status=EmailStatus.FAILED, lease_expires_at=None, lease_token="", last_error=LOST_MESSAGE
+    )
+    return resent + failed
+
+
+def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEmail]]:
+    """Lease up to ``batch`` due rows to this worker; returns the lease token and the rows."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        due = (
+            OutboundEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], due_at__lte=now)
+            .exclude(campaign__status__in=[CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
+            .order_by("due_at", "pk")
+        )
+        if db_connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        ids = [row.pk for row in due.only("pk")[:batch]]
+        if not ids:
+            return token, []
+        OutboundEmail.objects.filter(pk__in=ids).update(
+            status=EmailStatus.SENDING,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=app_settings.outbox_lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    rows = list(
+        OutboundEmail.objects.filter(pk__in=ids, lease_token=token)
+        .select_related("practice", "subscriber", "campaign")
+        .order_by("due_at", "pk")
+    )
+    return token, rows
+
+
+def _mark(row: OutboundEmail, token: str, **changes: Any) -> bool:
+    """Update a row we still hold; False when our lease was lost to another worker."""
+    changes.setdefault("lease_token", "")
+    changes.setdefault("lease_expires_at", None)
+    return bool(
+        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(**changes)
+    )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = app_settings.outbox_retry_base_seconds()
+    delay = min(base * 2 ** max(attempts - 1, 0), 3600)
+    return timedelta(seconds=delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not security
+
+
+def _defer(row: OutboundEmail, token: str, error: str, now: datetime) -> str:
+    if row.attempts >= app_settings.outbox_max_attempts():
+        _mark(row, token, status=EmailStatus.FAILED, last_error=f"Gave up after {row.attempts} attempts: {error}")
+        return "failed"
+    _mark(row, token, status=EmailStatus.DEFERRED, last_error=error, due_at=now + _retry_delay(row.attempts))
+    return "deferred"
+
+
+def _give_back(rows: list[OutboundEmail], token: str, now: datetime) -> None:
+    """Return claimed rows we did not try, without counting an attempt."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token).update(
+        status=EmailStatus.PENDING, lease_token="", lease_expires_at=None, attempts=F("attempts") - 1, due_at=now
+    )
+
+
+def _still_wanted(row: OutboundEmail) -> bool:
+    """Newsletter rows are re-checked when claimed: unsubscribed or suppressed since scheduling means no."""
+    if row.subscriber_id and row.subscriber.status != SubscriberStatus.CONFIRMED:
+        return False
+    return not Suppression.objects.filter(practice_id=row.practice_id, email=row.to_email.lower()).exists()
+
+
+def build_message(row: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=row.practice.from_email,
+        to=[row.to_email],
+        headers={**row.headers, "Message-ID": row.message_id},
+        connection=connection,
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    return message
+
+
+def _rate_allows() -> bool:
+    """Take one slot of this minute's sending budget, shared by all workers through the cache."""
+    limit = app_settings.send_rate_per_minute()
+    if limit <= 0:
+        return True
+    key = f"practice:outbox:rate:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=120)
+        used = 1
+    return used <= limit
+
+
+def _state() -> DeliveryState:
+    state, _created = DeliveryState.objects.get_or_create(singleton=True)
+    return state
+
+
+def _connection_failed(error: str) -> bool:
+    """Count a connection/authentication failure; True when that pauses sending."""
+    DeliveryState.objects.get_or_create(singleton=True)
+    DeliveryState.objects.filter(singleton=True).update(consecutive_failures=F("consecutive_failures") + 1)
+    state = _state()
+    if not state.paused and state.consecutive_failures >= app_settings.pause_after_failures():
+        DeliveryState.objects.filter(singleton=True).update(
+            paused=True,
+            paused_at=timezone.now(),
+            reason=f"Paused after {state.consecutive_failures} failed attempts to reach the mail server: {error}",
+        )
+        logger.error("Outbox paused after %s connection failures: %s", state.consecutive_failures, error)
+        return True
+    return False
+
+
+def resume_sending() -> None:
+    DeliveryState.objects.update_or_create(
+        singleton=True, defaults={"paused": False, "reason": "", "paused_at": None, "consecutive_failures": 0}
+    )
+    kick_drain()
+
+
+def sending_paused() -> DeliveryState | None:
+    state = DeliveryState.objects.filter(singleton=True, paused=True).first()
+    return state
+
+
+def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -> DrainReport:
+    """Send what is due until nothing is, the time budget ends, the rate limit bites or sending pauses."""
+    report = DrainReport()
+    if sending_paused():
+        report.paused = True
+        return report
+    report.released = release_lost(now)
+    deadline = time.monotonic() + (budget_seconds or app_settings.drain_time_budget_seconds())
+    while time.monotonic() < deadline:
+        token, rows = claim(app_settings.outbox_batch_size(), now)
+        if not rows:
+            break
+        _send_batch(rows, token, report, now)
+        if report.rate_limited or report.paused:
+            break
+    campaigns_finish()
+    return report
+
+
+def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
+    wanted = []
+    for row in rows:
+        if _still_wanted(row):
+            wanted.append(row)
+        elif _mark(row, token, status=EmailStatus.CANCELLED, last_error="Unsubscribed or suppressed before sending."):
+            report.cancelled += 1
+    if not wanted:
+        return
+    smtp = get_connection()
+    try:
+        smtp.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        error = f"Cannot reach the mail server: {exc}"
+        report.errors.append(error)
+        _give_back(wanted, token, timezone.now())
+        if _connection_failed(error):
+            report.paused = True
+        return
+    try:
+        for index, row in enumerate(wanted):
+            if not _rate_allows():
+                report.rate_limited = True
+                _give_back(wanted[index:], token, timezone.now())
+                return
+            outcome = _send_one(smtp, row, token, now or timezone.now())
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome == "deferred" and row.last_error.startswith("connection:"):
+                _give_back(wanted[index + 1 :], token, timezone.now())
+                if _connection_failed(row.last_error):
+                    report.paused = True
+                return
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
+    try:
+        smtp.send_messages([build_message(row, smtp)])
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        text = f"{code} {_decoded(reply)}"
+        if 400 <= code < 500:
+            return _defer(row, token, text, now)
+        _mark(row, token, status=EmailStatus.FAILED, last_error=f"Refused by the recipient's server: {text}")
+        Suppression.objects.get_or_create(
+            practice_id=row.practice_id,
+            email=row.to_email.lower(),
+            defaults={"reason": SuppressionReason.BOUNCE, "detail": text[:1000]},
+        )
+        if row.subscriber_id:
+            Subscriber.objects.filter(pk=row.subscriber_id).update(status=SubscriberStatus.BOUNCED)
+        return "failed"
+    except smtplib.SMTPResponseException as exc:
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+        if exc.smtp_code in TEMPORARY_CODES or 400 <= exc.smtp_code < 500:
+            # 421: the server is closing the connection, so the rest of the batch waits too.
+            row.last_error = f"connection: {text}" if exc.smtp_code == 421 else text
+            return _defer(row, token, row.last_error, now)
+        _mark(row, token, status=EmailStatus.FAILED, last_error=text)
+        return "failed"
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        row.last_error = f"connection: {exc}"
+        return _defer(row, token, row.last_error, now)
+    except Exception as exc:  # any other backend's error is retried, then given up on
+        return _defer(row, token, f"{type(exc).__name__}: {exc}", now)
+    _mark(row, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    DeliveryState.objects.filter(singleton=True, consecutive_failures__gt=0).update(consecutive_failures=0)
+    return "sent"
+
+
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def campaigns_finish() -> int:
+    """A campaign is finished only when none of its rows is pending, sending or deferred."""
+    still_open = OutboundEmail.objects.filter(
+        campaign__isnull=False, status__in=[EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED]
+    ).values("campaign_id")
+    return (
+        Campaign.objects.filter(status=CampaignStatus.SENDING)
+        .exclude(pk__in=still_open)
+        .update(status=CampaignStatus.FINISHED, finished_at=timezone.now())
+    )
