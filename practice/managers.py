@@ -82,3 +82,17 @@ def staff_for_user(user: AbstractBaseUser | AnonymousUser | None) -> models.Quer
     return users.filter(
         Q(pk=user.pk, practice_memberships__isnull=False) | Q(practice_memberships__practice_id__in=owned_practices)
     ).distinct()
+
+
+class PracticeWideQuerySet(models.QuerySet):
+    """Rows that belong to a practice as a whole (newsletter, outbox): every member sees them.
+
+    What a member may do with them is decided by their role's permissions.
+    """
+
+    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> models.QuerySet:
+        if not _is_signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(practice_id__in=practice_ids_for(user))

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from practice.managers import MembershipQuerySet, PracticeQuerySet
+from practice.managers import MembershipQuerySet, PracticeQuerySet, PracticeWideQuerySet
 
 
 def validate_time_zone(value: str) -> None:
@@ -154,6 +154,8 @@ class OutboundEmail(models.Model):
         "practice.Subscriber", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
 
+    objects = PracticeWideQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("outbound email")
@@ -189,6 +191,8 @@ class Suppression(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=SuppressionReason.choices)
     detail = models.TextField(_("detail"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = PracticeWideQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -245,6 +249,8 @@ class Subscriber(models.Model):
     source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("e.g. website form, client record"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = PracticeWideQuerySet.as_manager()
+
     class Meta:
         ordering = ["email"]
         verbose_name = _("subscriber")
@@ -290,6 +296,8 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = PracticeWideQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

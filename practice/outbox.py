@@ -253,6 +253,16 @@ def _connection_failed(error: str) -> bool:
     return False
 
 
+def retry(queryset) -> int:
+    """Send failed or deferred rows again now (cancelled, suppressed and sent rows stay as they are)."""
+    count = queryset.filter(status__in=[EmailStatus.FAILED, EmailStatus.DEFERRED]).update(
+        status=EmailStatus.PENDING, due_at=timezone.now(), attempts=0, lease_token="", lease_expires_at=None
+    )
+    if count:
+        kick_drain()
+    return count
+
+
 def resume_sending() -> None:
     DeliveryState.objects.update_or_create(
         singleton=True, defaults={"paused": False, "reason": "", "paused_at": None, "consecutive_failures": 0}

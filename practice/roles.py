@@ -30,6 +30,14 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             for action in ("view", "add", "change", "delete")
         ),
         "assessments.view_instrument",
+        # Mail: owners watch the outbox and the suppression list; everyone writes the newsletter.
+        "practice.view_outboundemail",
+        "practice.change_outboundemail",
+        "practice.view_suppression",
+        "practice.add_suppression",
+        "practice.delete_suppression",
+        *(f"practice.{action}_{model}" for model in ("subscriber", "campaign") for action in ("view", "add", "change")),
+        "practice.delete_campaign",
     ),
     Role.THERAPIST: (
         "practice.view_practice",
@@ -39,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.view_consentrecord",
         "assessments.view_instrument",
         "assessments.view_instrumentversion",
+        "practice.view_subscriber",
+        *(f"practice.{action}_campaign" for action in ("view", "add", "change")),
     ),
 }
 
