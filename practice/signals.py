@@ -16,7 +16,16 @@ def membership_changed(sender, instance: Membership, **kwargs) -> None:
 
 
 def roles_after_migrate(sender, using: str = "default", **kwargs) -> None:
-    """Connected in PracticeConfig.ready for post_migrate, once all apps have migrated."""
+    """Connected in PracticeConfig.ready for post_migrate.
+
+    Our receiver may run before auth's for the same app, so the permissions are made first
+    (idempotent) and the groups topped up after.
+    """
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
     from practice.roles import role_groups_ensure
 
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     role_groups_ensure(using=using)
