@@ -145,6 +145,13 @@ class OutboundEmail(models.Model):
     due_at = models.DateTimeField(_("due"), help_text=_("Not sent before this time; retries move it later."))
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     lease_token = models.CharField(_("lease token"), max_length=32, blank=True, editable=False)
+    transmitting_since = models.DateTimeField(
+        _("handed to the mail server"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set just before this attempt talks to the mail server; a lost row without it was never sent."),
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     campaign = models.ForeignKey(

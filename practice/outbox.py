@@ -9,9 +9,12 @@ Sending works in three steps, each its own short transaction:
 3. **mark** each row, but only if it still carries our lease token, so a worker that lost its
    lease can never overwrite what another worker did.
 
-A row still *sending* after its lease expired belonged to a worker that died. Policy: rows made
-with ``resend_if_lost`` (invitations: a missing link is worse than a second one) go back to
-pending; all others (newsletters, reminders) become permanent failures, so nobody gets two.
+A row still *sending* after its lease expired belonged to a worker that died. If the worker had
+not yet handed it to the mail server (``transmitting_since`` unset) it was never sent and simply
+goes back to pending. The one message a dead worker was transmitting is uncertain: SMTP cannot
+tell whether it arrived. Policy: rows made with ``resend_if_lost`` (invitations: a missing link
+is worse than a second one) go back to pending; all others (newsletters, reminders) become
+permanent failures, so nobody gets two.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class DrainReport:
     failed: int = 0
     cancelled: int = 0
     released: int = 0
+    skipped: int = 0
     rate_limited: bool = False
     paused: bool = False
     errors: list[str] = field(default_factory=list)
@@ -128,13 +132,12 @@ def release_lost(now: datetime | None = None) -> int:
     """Apply the stated policy to rows whose worker died mid-send; returns how many were resolved."""
     now = now or timezone.now()
     lost = OutboundEmail.objects.filter(status=EmailStatus.SENDING, lease_expires_at__lt=now)
-    resent = lost.filter(resend_if_lost=True).update(
-        status=EmailStatus.PENDING, lease_expires_at=None, lease_token="", due_at=now
-    )
-    failed = lost.filter(resend_if_lost=False).update(
-        status=EmailStatus.FAILED, lease_expires_at=None, lease_token="", last_error=LOST_MESSAGE
-    )
-    return resent + failed
+    back = {"lease_expires_at": None, "lease_token": "", "transmitting_since": None}
+    untouched = lost.filter(transmitting_since__isnull=True).update(status=EmailStatus.PENDING, due_at=now, **back)
+    uncertain = lost.filter(transmitting_since__isnull=False)
+    resent = uncertain.filter(resend_if_lost=True).update(status=EmailStatus.PENDING, due_at=now, **back)
+    failed = uncertain.filter(resend_if_lost=False).update(status=EmailStatus.FAILED, last_error=LOST_MESSAGE, **back)
+    return untouched + resent + failed
 
 
 def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEmail]]:
@@ -154,6 +157,7 @@ def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEm
             return token, []
         OutboundEmail.objects.filter(pk__in=ids).update(
             status=EmailStatus.SENDING,
+            transmitting_since=None,
             lease_token=token,
             lease_expires_at=now + timedelta(seconds=app_settings.outbox_lease_seconds()),
             attempts=F("attempts") + 1,
@@ -170,6 +174,7 @@ def _mark(row: OutboundEmail, token: str, **changes: Any) -> bool:
     """Update a row we still hold; False when our lease was lost to another worker."""
     changes.setdefault("lease_token", "")
     changes.setdefault("lease_expires_at", None)
+    changes.setdefault("transmitting_since", None)
     return bool(
         OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(**changes)
     )
@@ -192,7 +197,12 @@ def _defer(row: OutboundEmail, token: str, error: str, now: datetime) -> str:
 def _give_back(rows: list[OutboundEmail], token: str, now: datetime) -> None:
     """Return claimed rows we did not try, without counting an attempt."""
     OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token).update(
-        status=EmailStatus.PENDING, lease_token="", lease_expires_at=None, attempts=F("attempts") - 1, due_at=now
+        status=EmailStatus.PENDING,
+        lease_token="",
+        lease_expires_at=None,
+        transmitting_since=None,
+        attempts=F("attempts") - 1,
+        due_at=now,
     )
 
 
@@ -332,8 +342,13 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
 
 
 def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
+    message = build_message(row, smtp)
+    if not OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(
+        transmitting_since=timezone.now()
+    ):
+        return "skipped"  # our lease went to another worker: leave the row to it
     try:
-        smtp.send_messages([build_message(row, smtp)])
+        smtp.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
         text = f"{code} {_decoded(reply)}"

@@ -173,17 +173,42 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives.
+
+    ``refuse`` maps an address to an RCPT reply (e.g. ``"550 5.1.1 No such user"``);
+    ``data_reply`` (settable any time) makes DATA answer with a temporary failure instead of 250;
+    ``delay`` slows every accepted message down, to give fault tests a window.
+    """
 
     def __init__(self) -> None:
         self.messages: list[object] = []
+        self.refuse: dict[str, str] = {}
+        self.data_reply: str | None = None
+        self.delay: float = 0.0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        reply = self.refuse.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        import asyncio
         from email import message_from_bytes, policy
 
+        if self.data_reply:
+            return self.data_reply
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(message)
         return "250 Message accepted for delivery"
+
+    def received_by(self) -> dict[str, int]:
+        from collections import Counter
+
+        return dict(Counter(str(message["To"]).lower() for message in self.messages))
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[object]:
         import time

@@ -1,0 +1,230 @@
+"""The outbox against a real SMTP server: every message once, nothing lost, failures handled."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from practice import outbox
+from practice.models import DeliveryState, EmailStatus, OutboundEmail, Suppression
+
+
+@pytest.fixture
+def smtp(smtp_server, settings):
+    sink, url = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = int(url.rsplit(":", 1)[1])
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.PRACTICE_OUTBOX_RETRY_BASE_SECONDS = 60
+    return sink
+
+
+def put(practice, n: int, *, kind: str = "newsletter", prefix: str = "person", **extra) -> list[OutboundEmail]:
+    return [
+        outbox.enqueue(
+            practice=practice,
+            key=f"test:{prefix}:{i}",
+            kind=kind,
+            to=f"{prefix}{i}@example.net",
+            subject=f"Hello {i}",
+            text="Plain text",
+            html="<p>HTML</p>",
+            kick=False,
+            **extra,
+        )
+        for i in range(n)
+    ]
+
+
+def statuses() -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(OutboundEmail.objects.values_list("status", flat=True)))
+
+
+def test_enqueueing_the_same_key_twice_makes_one_row(harbour):
+    first = put(harbour, 1)[0]
+    again = put(harbour, 1)[0]
+    assert first.pk == again.pk
+    assert OutboundEmail.objects.count() == 1
+    assert first.message_id.endswith("@example.org>")
+
+
+def test_every_message_is_sent_once_over_one_connection(harbour, smtp):
+    put(harbour, 12)
+    report = outbox.drain()
+    assert report.sent == 12
+    assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(12)}
+    assert statuses() == {EmailStatus.SENT: 12}
+    assert outbox.drain().sent == 0  # a second delivery of the task finds nothing to do
+    assert len(smtp.messages) == 12
+
+
+def test_the_message_id_and_headers_are_those_fixed_in_the_row(harbour, smtp):
+    row = put(harbour, 1, headers={"List-Id": "<news.example.org>"})[0]
+    outbox.drain()
+    [message] = smtp.messages
+    assert message["Message-ID"] == row.message_id
+    assert message["List-Id"] == "<news.example.org>"
+    assert message["Date"]
+    assert message.get_body(preferencelist=("plain",)).get_content().strip() == "Plain text"
+
+
+def test_a_454_defers_with_backoff_and_sends_once_the_server_recovers(harbour, smtp):
+    put(harbour, 3)
+    smtp.data_reply = "454 4.7.0 Try again later"
+    report = outbox.drain()
+    assert report.deferred == 3 and report.sent == 0
+    rows = list(OutboundEmail.objects.all())
+    assert all(r.status == EmailStatus.DEFERRED and r.due_at > timezone.now() for r in rows)
+    assert all("454" in r.last_error for r in rows)
+    assert outbox.drain().sent == 0  # not due yet
+    smtp.data_reply = None
+    OutboundEmail.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+    assert outbox.drain().sent == 3
+    assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(3)}
+
+
+def test_a_550_fails_that_address_suppresses_it_and_skips_it_next_time(harbour, smtp):
+    smtp.refuse["person1@example.net"] = "550 5.1.1 No such user"
+    put(harbour, 3)
+    report = outbox.drain()
+    assert (report.sent, report.failed) == (2, 1)
+    bounced = OutboundEmail.objects.get(to_email="person1@example.net")
+    assert bounced.status == EmailStatus.FAILED and "550" in bounced.last_error
+    assert Suppression.objects.filter(email="person1@example.net", reason="bounce").exists()
+    later = put(harbour, 2, prefix="person", kind="newsletter")  # same keys: nothing new
+    assert later[1].pk == bounced.pk
+    fresh = outbox.enqueue(
+        practice=harbour, key="later", kind="newsletter", to="Person1@Example.net", subject="x", text="x", kick=False
+    )
+    assert fresh.status == EmailStatus.SUPPRESSED
+    outbox.drain()
+    assert smtp.received_by().get("person1@example.net") is None
+
+
+def test_temporary_recipient_refusal_is_retried_not_suppressed(harbour, smtp):
+    smtp.refuse["person0@example.net"] = "450 4.2.1 Mailbox busy"
+    put(harbour, 1)
+    assert outbox.drain().deferred == 1
+    assert not Suppression.objects.exists()
+
+
+def test_an_unreachable_server_loses_nothing_and_pauses_after_repeated_failures(harbour, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    settings.PRACTICE_PAUSE_AFTER_FAILURES = 3
+    put(harbour, 4)
+    for _ in range(3):
+        outbox.drain()
+    assert statuses() == {EmailStatus.PENDING: 4}
+    assert set(OutboundEmail.objects.values_list("attempts", flat=True)) == {0}
+    state = DeliveryState.objects.get()
+    assert state.paused and "mail server" in state.reason
+    assert outbox.drain().paused
+
+
+def test_resuming_after_a_pause_sends_everything_once(harbour, smtp, django_capture_on_commit_callbacks):
+    DeliveryState.objects.create(paused=True, reason="test", consecutive_failures=5)
+    put(harbour, 5)
+    assert outbox.drain().paused
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.resume_sending()
+    assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(5)}
+
+
+@pytest.mark.parametrize(
+    ("transmitting", "resend_if_lost", "expected"),
+    [
+        (False, False, EmailStatus.PENDING),  # never handed to the server: safe to send
+        (True, True, EmailStatus.PENDING),  # an invitation in flight: send again
+        (True, False, EmailStatus.FAILED),  # a newsletter in flight: never twice
+    ],
+)
+def test_a_row_left_sending_by_a_dead_worker_follows_the_policy(harbour, transmitting, resend_if_lost, expected):
+    row = put(harbour, 1, resend_if_lost=resend_if_lost)[0]
+    past = timezone.now() - timedelta(minutes=10)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=EmailStatus.SENDING,
+        lease_token="dead",
+        lease_expires_at=past,
+        transmitting_since=past if transmitting else None,
+        attempts=1,
+    )
+    assert outbox.release_lost() == 1
+    row.refresh_from_db()
+    assert row.status == expected
+    if expected == EmailStatus.FAILED:
+        assert "not sent again" in row.last_error
+
+
+def test_a_live_lease_is_left_alone(harbour):
+    row = put(harbour, 1)[0]
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=EmailStatus.SENDING, lease_token="alive", lease_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    assert outbox.release_lost() == 0
+    assert outbox.drain().sent == 0
+
+
+def test_a_worker_that_lost_its_lease_cannot_overwrite_the_row(harbour):
+    row = put(harbour, 1)[0]
+    token, [claimed] = outbox.claim(10)
+    OutboundEmail.objects.filter(pk=row.pk).update(lease_token="someone-else")
+    assert outbox._mark(claimed, token, status=EmailStatus.SENT) is False
+    row.refresh_from_db()
+    assert row.status == EmailStatus.SENDING and row.lease_token == "someone-else"
+
+
+def test_the_send_rate_is_shared_and_held(harbour, smtp, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PRACTICE_SEND_RATE_PER_MINUTE = 4
+    put(harbour, 10)
+    report = outbox.drain()
+    assert report.rate_limited
+    assert report.sent <= 4
+    assert statuses()[EmailStatus.PENDING] == 10 - report.sent
+    assert set(OutboundEmail.objects.filter(status=EmailStatus.PENDING).values_list("attempts", flat=True)) == {0}
+
+
+def test_retry_puts_failed_rows_back(harbour, smtp, django_capture_on_commit_callbacks):
+    smtp.refuse["person0@example.net"] = "550 No such user"
+    put(harbour, 1)
+    outbox.drain()
+    smtp.refuse.clear()
+    Suppression.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry(OutboundEmail.objects.all()) == 1
+    assert OutboundEmail.objects.get().status == EmailStatus.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_at_once_send_every_message_exactly_once(postgres, make_practice, smtp):
+    practice = make_practice("Concurrent")
+    put(practice, 120)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outbox.drain()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(120)}
+    assert statuses() == {EmailStatus.SENT: 120}
