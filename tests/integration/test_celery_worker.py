@@ -32,10 +32,10 @@ def database_url_of_test_db() -> str:
 
 
 class Worker:
-    def __init__(self, environment: dict[str, str]) -> None:
+    def __init__(self, environment: dict[str, str], *options: str) -> None:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [*WORKER, "--pool", "solo", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+            [*WORKER, *(options or ("--pool", "solo")), "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,
@@ -57,6 +57,11 @@ class Worker:
                 return False
             time.sleep(0.1)
         return False
+
+    def kill(self) -> None:
+        """SIGKILL, as when a machine dies: no warm shutdown, no acknowledgements."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -1,0 +1,94 @@
+"""Delivery with real parts: Celery workers on Redis, PostgreSQL, a real SMTP server, a SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from config.celery import app as celery_app
+from practice import outbox
+from practice.models import EmailStatus, OutboundEmail
+from tests.integration.test_celery_worker import Worker, database_url_of_test_db
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+RECIPIENTS = 150
+
+
+def wait_until(condition, timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def unresolved() -> int:
+    return OutboundEmail.objects.filter(
+        status__in=[EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED]
+    ).count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
+    redis_url, postgres, smtp_server, make_practice, tmp_path
+):
+    sink, smtp_url = smtp_server
+    sink.delay = 0.02
+    practice = make_practice("Fault Tolerant")
+    for i in range(RECIPIENTS):
+        outbox.enqueue(
+            practice=practice,
+            key=f"fault:{i}",
+            kind="newsletter",
+            to=f"reader{i}@example.net",
+            subject="News",
+            text="Hello",
+            kick=False,
+        )
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "TANDEM_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": database_url_of_test_db(),
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": smtp_url,
+        "DJANGO_SETTINGS_MODULE": "tests.integration.fault_settings",
+    }
+    first = Worker(environment)
+    try:
+        assert first.wait_for("ready."), "".join(first.lines)
+        celery_app.tasks["practice.drain_outbox"].delay()
+        assert wait_until(lambda: len(sink.messages) >= 40), "".join(first.lines)
+    finally:
+        first.kill()
+    killed_at = len(sink.messages)
+    assert killed_at < RECIPIENTS, "the worker should have been killed mid-campaign"
+    time.sleep(2.5)  # the dead worker's lease runs out
+
+    # The restarted service: two worker processes, and the drain task delivered twice.
+    second = Worker(environment, "--pool", "prefork", "--concurrency", "2")
+    try:
+        assert second.wait_for("ready."), "".join(second.lines)
+        drain = celery_app.tasks["practice.drain_outbox"]
+        drain.delay()
+        drain.delay()
+        assert wait_until(lambda: unresolved() == 0), "".join(second.lines)
+    finally:
+        second.stop()
+
+    received = sink.received_by()
+    sent = set(OutboundEmail.objects.filter(status=EmailStatus.SENT).values_list("to_email", flat=True))
+    failed = list(OutboundEmail.objects.filter(status=EmailStatus.FAILED).values_list("to_email", "last_error"))
+    assert all(count == 1 for count in received.values()), "somebody got a message twice"
+    assert all(received.get(address) == 1 for address in sent), "a row marked sent never arrived"
+    # At most the one message the dead worker was transmitting is uncertain, and it is not resent.
+    assert len(failed) <= 1
+    assert all("not sent again" in error for _, error in failed)
+    assert len(sent) + len(failed) == RECIPIENTS
+    assert len(received) >= RECIPIENTS - len(failed)
