@@ -10,6 +10,7 @@ import pytest
 from config.celery import app as celery_app
 from practice import outbox
 from practice.models import EmailStatus, OutboundEmail
+from practice.tasks import drain_outbox
 from tests.integration.test_celery_worker import Worker, database_url_of_test_db
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
@@ -63,7 +64,7 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
     first = Worker(environment)
     try:
         assert first.wait_for("ready."), "".join(first.lines)
-        celery_app.tasks["practice.drain_outbox"].delay()
+        drain_outbox.delay()
         assert wait_until(lambda: len(sink.messages) >= 40), "".join(first.lines)
     finally:
         first.kill()
@@ -75,9 +76,8 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
     second = Worker(environment, "--pool", "prefork", "--concurrency", "2")
     try:
         assert second.wait_for("ready."), "".join(second.lines)
-        drain = celery_app.tasks["practice.drain_outbox"]
-        drain.delay()
-        drain.delay()
+        drain_outbox.delay()
+        drain_outbox.delay()
         assert wait_until(lambda: unresolved() == 0), "".join(second.lines)
     finally:
         second.stop()
