@@ -206,11 +206,22 @@ def _give_back(rows: list[OutboundEmail], token: str, now: datetime) -> None:
     )
 
 
-def _still_wanted(row: OutboundEmail) -> bool:
-    """Newsletter rows are re-checked when claimed: unsubscribed or suppressed since scheduling means no."""
-    if row.subscriber_id and row.subscriber.status != SubscriberStatus.CONFIRMED:
-        return False
-    return not Suppression.objects.filter(practice_id=row.practice_id, email=row.to_email.lower()).exists()
+def _unwanted(rows: list[OutboundEmail]) -> set[int]:
+    """Rows not to send after all: newsletter rows whose subscriber left, rows to suppressed addresses.
+
+    Checked when claimed (one query per batch), so an unsubscribe between scheduling and sending counts.
+    """
+    addresses = {row.to_email.lower() for row in rows}
+    practices = {row.practice_id for row in rows}
+    suppressed = set(
+        Suppression.objects.filter(practice_id__in=practices, email__in=addresses).values_list("practice_id", "email")
+    )
+    return {
+        row.pk
+        for row in rows
+        if (row.practice_id, row.to_email.lower()) in suppressed
+        or (row.subscriber_id and row.subscriber.status != SubscriberStatus.CONFIRMED)
+    }
 
 
 def build_message(row: OutboundEmail, connection=None) -> EmailMultiAlternatives:
@@ -305,11 +316,12 @@ def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -
 
 
 def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
-    wanted = []
+    unwanted = _unwanted(rows)
+    wanted = [row for row in rows if row.pk not in unwanted]
     for row in rows:
-        if _still_wanted(row):
-            wanted.append(row)
-        elif _mark(row, token, status=EmailStatus.CANCELLED, last_error="Unsubscribed or suppressed before sending."):
+        if row.pk in unwanted and _mark(
+            row, token, status=EmailStatus.CANCELLED, last_error="Unsubscribed or suppressed before sending."
+        ):
             report.cancelled += 1
     if not wanted:
         return
@@ -323,6 +335,7 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
         if _connection_failed(error):
             report.paused = True
         return
+    sent_before = report.sent
     try:
         for index, row in enumerate(wanted):
             if not _rate_allows():
@@ -339,6 +352,8 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.close()
+        if report.sent > sent_before:
+            DeliveryState.objects.filter(singleton=True, consecutive_failures__gt=0).update(consecutive_failures=0)
 
 
 def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
@@ -377,7 +392,6 @@ def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
     except Exception as exc:  # any other backend's error is retried, then given up on
         return _defer(row, token, f"{type(exc).__name__}: {exc}", now)
     _mark(row, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
-    DeliveryState.objects.filter(singleton=True, consecutive_failures__gt=0).update(consecutive_failures=0)
     return "sent"
 
 

@@ -1,0 +1,220 @@
+"""Newsletter throughput and worker memory, side by side with a plain smtplib loop.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/2 \\
+        .venv/bin/python bench/newsletter.py [--sizes 2000 20000] [--workers 1 2]
+
+It creates a scratch database ``tandem_bench`` on the given PostgreSQL server, starts a real SMTP
+server (aiosmtpd's Sink, in its own process) and real Celery workers on Redis, and for each size:
+
+* sends a campaign to N confirmed subscribers through the outbox with one worker process (and
+  more, for each ``--workers`` value), timing from the start of the send until the campaign is
+  finished, and reading the worker's peak resident memory (VmHWM) from /proc;
+* sends the very same rendered messages through one ``smtplib`` connection in a plain loop,
+  the ceiling on this machine;
+
+and prints messages per second for both and the ratio. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "tandem_bench"
+CELERY = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_urls() -> tuple[str, str]:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("bench/newsletter.py needs DATABASE_URL to point at PostgreSQL.")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    bench = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    return admin, bench
+
+
+def recreate_database(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (prefork pool), in MB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(child) for child in children.read_text().split()]
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class Worker:
+    def __init__(self, environment: dict[str, str], processes: int) -> None:
+        pool = ["--pool", "solo"] if processes == 1 else ["--pool", "prefork", "--concurrency", str(processes)]
+        self.process = subprocess.Popen(
+            [*CELERY, *pool, "--loglevel", "WARNING", "--without-mingle", "--without-gossip"],
+            cwd=ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(3)  # let it connect and start its pool
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+
+    admin_url, bench_url = database_urls()
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
+    var_dir = tempfile.mkdtemp(prefix="tandem-bench-")
+    smtp_port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+        "DATABASE_URL": bench_url,
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "TANDEM_VAR_DIR": var_dir,
+        "DEBUG": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+    recreate_database(admin_url)
+    os.environ.update(environment)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    from config.celery import app as celery_app
+    from practice import campaigns, outbox
+    from practice.models import Campaign, CampaignStatus, OutboundEmail, Practice, Subscriber, SubscriberStatus
+    from practice.tasks import drain_outbox
+
+    celery_app.control.purge()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{smtp_port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1)
+    practice = Practice.objects.create(
+        name="Bench Practice",
+        contact_email="hello@bench.example",
+        sender_name="Bench Practice",
+        sender_email="hello@bench.example",
+        postal_address="1 Bench Street",
+    )
+    body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
+    results = []
+    try:
+        for size in args.sizes:
+            for processes in args.workers:
+                OutboundEmail.objects.all().delete()
+                Campaign.objects.all().delete()
+                Subscriber.objects.all().delete()
+                Subscriber.objects.bulk_create(
+                    [
+                        Subscriber(
+                            practice=practice, email=f"reader{i}@bench.example", status=SubscriberStatus.CONFIRMED
+                        )
+                        for i in range(size)
+                    ],
+                    batch_size=2000,
+                )
+                campaign = Campaign.objects.create(practice=practice, subject="Bench news", body_markdown=body)
+                worker = Worker(environment, processes)
+                started = time.perf_counter()
+                campaigns.campaign_start(campaign=campaign)  # the drain is queued on commit
+                materialised = time.perf_counter()
+                for _ in range(processes - 1):
+                    drain_outbox.delay()
+                while Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).exists():
+                    time.sleep(0.25)
+                    if not OutboundEmail.objects.filter(status="pending").exists():
+                        continue
+                finished = time.perf_counter()
+                memory = peak_rss_mb(worker.process.pid)
+                worker.stop()
+                counts = campaigns.campaign_counts(campaign)
+                assert counts["sent"] == size, counts
+
+                # The same rendered parts, read before the clock starts; the loop builds each MIME
+                # message (as any sender must) and sends it over one connection.
+                rows = list(OutboundEmail.objects.filter(campaign=campaign).select_related("practice"))
+                loop_started = time.perf_counter()
+                with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
+                    for row in rows:
+                        raw = outbox.build_message(row).message().as_bytes(linesep="\r\n")
+                        smtp.sendmail("hello@bench.example", [row.to_email], raw)
+                loop_seconds = time.perf_counter() - loop_started
+
+                tandem_rate = size / (finished - materialised)
+                loop_rate = size / loop_seconds
+                results.append((size, processes, materialised - started, tandem_rate, loop_rate, memory))
+                print(
+                    f"{size:>6} recipients, {processes} worker process(es): materialised in "
+                    f"{materialised - started:5.1f} s; outbox {tandem_rate:7.0f} msg/s; plain smtplib loop "
+                    f"{loop_rate:7.0f} msg/s; ratio {tandem_rate / loop_rate:5.1%}; worker peak RSS {memory:6.1f} MB",
+                    flush=True,
+                )
+    finally:
+        sink.terminate()
+        sink.wait()
+
+    print("\nSummary")
+    print("| recipients | worker processes | outbox msg/s | smtplib loop msg/s | ratio | worker peak RSS |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size, processes, _, tandem_rate, loop_rate, memory in results:
+        print(
+            f"| {size} | {processes} | {tandem_rate:.0f} | {loop_rate:.0f} | {tandem_rate / loop_rate:.0%} | "
+            f"{memory:.1f} MB |"
+        )
+    single = {size: memory for size, processes, _, _, _, memory in results if processes == 1}
+    if len(single) >= 2:
+        small, large = min(single), max(single)
+        print(
+            f"\nPeak memory, one worker: {single[small]:.1f} MB at {small}, {single[large]:.1f} MB at {large} "
+            f"(difference {single[large] - single[small]:+.1f} MB; target within 50 MB)."
+        )
+
+
+if __name__ == "__main__":
+    main()
