@@ -8,3 +8,9 @@ class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Clients")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from clients.preferences import client_channels
+        from practice.subscriptions import register_preference_provider
+
+        register_preference_provider(client_channels)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Channel, Client, ConsentRecord
+from practice.subscriptions import subscriber_from_client_consent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -36,6 +37,11 @@ def consent_set(
     locked.save(update_fields=[field, f"{field}_at", "updated_at"])
     setattr(client, field, given)
     setattr(client, f"{field}_at", at)
+    if channel == Channel.NEWSLETTER:
+        # A client who agrees to the newsletter is a (confirmed) subscriber; withdrawing unsubscribes.
+        subscriber_from_client_consent(
+            practice=locked.practice, email=locked.email, name=locked.display_name, given=given
+        )
     return ConsentRecord.objects.create(
         client=locked, channel=channel, given=given, at=at, source=source, recorded_by=recorded_by
     )

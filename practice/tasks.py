@@ -23,3 +23,16 @@ def drain_outbox() -> dict[str, int]:
     if any(counts.values()) or report.released:
         logger.info("Outbox drained: %s (released %s lost)", counts, report.released)
     return counts
+
+
+@shared_task(name="practice.start_due_campaigns", acks_late=True)
+def start_due_campaigns() -> int:
+    """Start scheduled newsletter campaigns whose time has come; beat runs it every minute."""
+    from django.utils import timezone
+
+    from practice.campaigns import campaigns_start_due
+
+    started = campaigns_start_due(timezone.now())
+    if started:
+        logger.info("Started %s scheduled campaign(s)", started)
+    return started

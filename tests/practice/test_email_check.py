@@ -88,3 +88,20 @@ def test_the_outbox_row_records_the_sent_message(client, tess, harbour, django_c
     [message] = mail.outbox
     assert row.status == EmailStatus.SENT and row.sent_at is not None and row.attempts == 1
     assert message.extra_headers["Message-ID"] == row.message_id
+
+
+def test_plain_text_parts_are_not_html_escaped(client, make_practice, make_staff, django_capture_on_commit_callbacks):
+    practice = make_practice("Smith & Jones <Therapy>")
+    owner = make_staff("sam", practice, "owner")
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:practice_practice_changelist"),
+            {"action": "send_email_check", "_selected_action": [practice.pk]},
+        )
+    [message] = mail.outbox
+    assert message.subject == "Test email from Smith & Jones <Therapy>"
+    assert "Smith & Jones <Therapy> can send email" in message.body
+    assert "&amp;" not in message.body
+    html, _ = message.alternatives[0]
+    assert "Smith &amp; Jones &lt;Therapy&gt;" in html
