@@ -8,6 +8,7 @@ Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL``
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -182,6 +183,13 @@ CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # Email: the console unless EMAIL_URL names an SMTP server or another backend.
 globals().update(env.email_settings(env.get("EMAIL_URL")))
 DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
+# An email service provider through django-anymail: EMAIL_URL=backend://anymail.backends.<esp>.EmailBackend
+# and its settings as JSON, e.g. ANYMAIL_SETTINGS_FILE=/run/secrets/anymail.json holding
+# {"POSTMARK_SERVER_TOKEN": "..."}.
+try:
+    ANYMAIL = json.loads(env.get("ANYMAIL_SETTINGS") or "{}")
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"ANYMAIL_SETTINGS is not valid JSON: {exc}") from exc
 SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 # The questionnaire engine's respondents are the practice's clients.

@@ -170,3 +170,17 @@ def test_email_urls_cover_plain_starttls_implicit_tls_and_other_backends():
 def test_a_malformed_email_url_is_a_clear_error(url):
     with pytest.raises(ImproperlyConfigured, match="EMAIL_URL"):
         env.email_settings(url)
+
+
+def test_celery_takes_json_only_acknowledges_late_and_prefetches_one():
+    from config.celery import app
+
+    conf = app.conf
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert {entry["task"] for entry in conf.beat_schedule.values()} >= {
+        "practice.drain_outbox",
+        "practice.start_due_campaigns",
+    }
+    assert all(entry["schedule"] <= 300 for entry in conf.beat_schedule.values())

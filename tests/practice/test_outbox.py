@@ -228,3 +228,15 @@ def test_two_drains_at_once_send_every_message_exactly_once(postgres, make_pract
     assert errors == []
     assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(120)}
     assert statuses() == {EmailStatus.SENT: 120}
+
+
+def test_an_email_service_provider_backend_works_by_setting_alone(harbour, settings):
+    """django-anymail's test backend stands in for any ESP: the outbox needs no code change."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    settings.ANYMAIL = {}
+    put(harbour, 2)
+    assert outbox.drain().sent == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["person0@example.net", "person1@example.net"]
+    assert all(message.extra_headers["Message-ID"] for message in mail.outbox)
