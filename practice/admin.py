@@ -187,9 +187,12 @@ class OutboundEmailAdmin(OwnedByPracticeAdmin):
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        if request.method == "POST" and "_resume_sending" in request.POST and self.has_change_permission(request):
+        if request.method == "POST" and "_resume_sending" in request.POST:
+            if not self.has_change_permission(request):
+                raise PermissionDenied
             outbox.resume_sending()
             self.message_user(request, _("Sending resumed."))
+            return HttpResponseRedirect(request.get_full_path())
         extra_context = {**(extra_context or {}), "delivery_paused": outbox.sending_paused()}
         return super().changelist_view(request, extra_context)
 

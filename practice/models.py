@@ -214,6 +214,10 @@ class Suppression(models.Model):
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # Before the unique check, so a differently-cased duplicate is a form error, not a crash.
+        self.email = (self.email or "").strip().lower()
+
 
 class DeliveryState(models.Model):
     """The one row that says whether sending is paused (after repeated SMTP failures) and why."""
@@ -275,6 +279,10 @@ class Subscriber(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Before the unique check, so a differently-cased duplicate is a form error, not a crash.
+        self.email = (self.email or "").strip().lower()
 
 
 class CampaignStatus(models.TextChoices):

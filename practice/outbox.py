@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import re
 import smtplib
 import time
 import uuid
@@ -32,8 +33,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -69,7 +70,9 @@ class DrainReport:
     cancelled: int = 0
     released: int = 0
     skipped: int = 0
+    suppressed: int = 0
     rate_limited: bool = False
+    connection_failed: bool = False
     paused: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -95,7 +98,7 @@ def enqueue(
     if existing is not None:
         return existing
     suppressed = Suppression.objects.filter(practice=practice, email=to.strip().lower()).exists()
-    row = OutboundEmail.objects.create(
+    fields = dict(
         practice=practice,
         idempotency_key=key,
         kind=EmailKind(kind),
@@ -111,6 +114,11 @@ def enqueue(
         campaign=campaign,
         subscriber=subscriber,
     )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin with the same key must not break our caller
+            row = OutboundEmail.objects.create(**fields)
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=key)
     if kick and not suppressed:
         kick_drain()
     return row
@@ -125,7 +133,8 @@ def kick_drain() -> None:
     """Queue a drain once the current transaction commits (beat also drains every minute)."""
     from practice.tasks import drain_outbox
 
-    transaction.on_commit(lambda: drain_outbox.delay())
+    # robust: a broker outage must not turn the caller's committed work into an error; beat drains anyway.
+    transaction.on_commit(lambda: drain_outbox.delay(), robust=True)
 
 
 def release_lost(now: datetime | None = None) -> int:
@@ -133,11 +142,14 @@ def release_lost(now: datetime | None = None) -> int:
     now = now or timezone.now()
     lost = OutboundEmail.objects.filter(status=EmailStatus.SENDING, lease_expires_at__lt=now)
     back = {"lease_expires_at": None, "lease_token": "", "transmitting_since": None}
+    cancelled = lost.filter(transmitting_since__isnull=True, campaign__status=CampaignStatus.CANCELLED).update(
+        status=EmailStatus.CANCELLED, last_error="The campaign was cancelled before this was sent.", **back
+    )
     untouched = lost.filter(transmitting_since__isnull=True).update(status=EmailStatus.PENDING, due_at=now, **back)
     uncertain = lost.filter(transmitting_since__isnull=False)
     resent = uncertain.filter(resend_if_lost=True).update(status=EmailStatus.PENDING, due_at=now, **back)
     failed = uncertain.filter(resend_if_lost=False).update(status=EmailStatus.FAILED, last_error=LOST_MESSAGE, **back)
-    return untouched + resent + failed
+    return cancelled + untouched + resent + failed
 
 
 def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEmail]]:
@@ -194,19 +206,23 @@ def _defer(row: OutboundEmail, token: str, error: str, now: datetime) -> str:
     return "deferred"
 
 
-def _give_back(rows: list[OutboundEmail], token: str, now: datetime) -> None:
-    """Return claimed rows we did not try, without counting an attempt."""
-    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token).update(
+def _give_back(rows: list[OutboundEmail], token: str, now: datetime, delay: timedelta = timedelta(0)) -> None:
+    """Return claimed rows we did not try, without counting an attempt (rows of cancelled campaigns end)."""
+    held = OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token)
+    held.filter(campaign__status=CampaignStatus.CANCELLED).update(
+        status=EmailStatus.CANCELLED, lease_token="", lease_expires_at=None, transmitting_since=None
+    )
+    held.update(
         status=EmailStatus.PENDING,
         lease_token="",
         lease_expires_at=None,
         transmitting_since=None,
         attempts=F("attempts") - 1,
-        due_at=now,
+        due_at=now + delay,
     )
 
 
-def _unwanted(rows: list[OutboundEmail]) -> set[int]:
+def _unwanted(rows: list[OutboundEmail]) -> dict[int, str]:
     """Rows not to send after all: newsletter rows whose subscriber left, rows to suppressed addresses.
 
     Checked when claimed (one query per batch), so an unsubscribe between scheduling and sending counts.
@@ -216,12 +232,17 @@ def _unwanted(rows: list[OutboundEmail]) -> set[int]:
     suppressed = set(
         Suppression.objects.filter(practice_id__in=practices, email__in=addresses).values_list("practice_id", "email")
     )
-    return {
-        row.pk
-        for row in rows
-        if (row.practice_id, row.to_email.lower()) in suppressed
-        or (row.subscriber_id and row.subscriber.status != SubscriberStatus.CONFIRMED)
-    }
+    unwanted: dict[int, str] = {}
+    for row in rows:
+        if (row.practice_id, row.to_email.lower()) in suppressed:
+            unwanted[row.pk] = EmailStatus.SUPPRESSED
+        elif (
+            row.kind == EmailKind.NEWSLETTER
+            and row.campaign_id
+            and (row.subscriber is None or row.subscriber.status != SubscriberStatus.CONFIRMED)
+        ):
+            unwanted[row.pk] = EmailStatus.CANCELLED  # unsubscribed, bounced or deleted since scheduling
+    return unwanted
 
 
 def build_message(row: OutboundEmail, connection=None) -> EmailMultiAlternatives:
@@ -275,10 +296,24 @@ def _connection_failed(error: str) -> bool:
 
 
 def retry(queryset) -> int:
-    """Send failed or deferred rows again now (cancelled, suppressed and sent rows stay as they are)."""
-    count = queryset.filter(status__in=[EmailStatus.FAILED, EmailStatus.DEFERRED]).update(
+    """Send failed or deferred rows again now; a finished campaign reopens for them.
+
+    Left alone: sent, cancelled and suppressed rows, rows of cancelled campaigns, and rows whose
+    worker died while transmitting them (they may have arrived).
+    """
+    retryable = (
+        queryset.filter(status__in=[EmailStatus.FAILED, EmailStatus.DEFERRED])
+        .exclude(last_error=LOST_MESSAGE)  # may have arrived: never risk a second copy
+        .exclude(campaign__status=CampaignStatus.CANCELLED)
+    )
+    reopened = list(retryable.filter(campaign__status=CampaignStatus.FINISHED).values_list("campaign_id", flat=True))
+    count = retryable.update(
         status=EmailStatus.PENDING, due_at=timezone.now(), attempts=0, lease_token="", lease_expires_at=None
     )
+    if reopened:
+        Campaign.objects.filter(pk__in=reopened, status=CampaignStatus.FINISHED).update(
+            status=CampaignStatus.SENDING, finished_at=None
+        )
     if count:
         kick_drain()
     return count
@@ -309,8 +344,8 @@ def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -
         if not rows:
             break
         _send_batch(rows, token, report, now)
-        if report.rate_limited or report.paused:
-            break
+        if report.rate_limited or report.paused or report.connection_failed:
+            break  # a failing server is tried again on the next drain, not hammered in a loop
     campaigns_finish()
     return report
 
@@ -319,19 +354,21 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
     unwanted = _unwanted(rows)
     wanted = [row for row in rows if row.pk not in unwanted]
     for row in rows:
-        if row.pk in unwanted and _mark(
-            row, token, status=EmailStatus.CANCELLED, last_error="Unsubscribed or suppressed before sending."
-        ):
-            report.cancelled += 1
+        status = unwanted.get(row.pk)
+        if status and _mark(row, token, status=status, last_error="Unsubscribed or suppressed before sending."):
+            report.cancelled += status == EmailStatus.CANCELLED
+            report.suppressed += status == EmailStatus.SUPPRESSED
     if not wanted:
         return
     smtp = get_connection()
     try:
         smtp.open()
     except (smtplib.SMTPException, OSError) as exc:
-        error = f"Cannot reach the mail server: {exc}"
+        error = f"Cannot reach the mail server: {type(exc).__name__}"
         report.errors.append(error)
-        _give_back(wanted, token, timezone.now())
+        logger.warning("Outbox: %s", exc)
+        _give_back(wanted, token, timezone.now(), delay=timedelta(seconds=30))
+        report.connection_failed = True
         if _connection_failed(error):
             report.paused = True
         return
@@ -343,9 +380,18 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
                 _give_back(wanted[index:], token, timezone.now())
                 return
             outcome = _send_one(smtp, row, token, now or timezone.now())
+            if outcome == "config":
+                # The server refuses us, not the recipient (relay denied, authentication needed):
+                # nothing in this batch can go, and repeated refusals pause sending.
+                _give_back(wanted[index:], token, timezone.now(), delay=timedelta(seconds=30))
+                report.connection_failed = True
+                if _connection_failed(row.last_error):
+                    report.paused = True
+                return
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome == "deferred" and row.last_error.startswith("connection:"):
-                _give_back(wanted[index + 1 :], token, timezone.now())
+                _give_back(wanted[index + 1 :], token, timezone.now(), delay=timedelta(seconds=30))
+                report.connection_failed = True
                 if _connection_failed(row.last_error):
                     report.paused = True
                 return
@@ -356,43 +402,113 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
             DeliveryState.objects.filter(singleton=True, consecutive_failures__gt=0).update(consecutive_failures=0)
 
 
-def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
-    message = build_message(row, smtp)
-    if not OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(
-        transmitting_since=timezone.now()
+def _start_transmitting(row: OutboundEmail, token: str) -> str | None:
+    """Note that this row is now being handed to the server, renewing our lease; None when we may go ahead.
+
+    Returns the outcome instead when we must not send: the lease went to another worker ("skipped"),
+    or the campaign was paused ("skipped", the row goes back) or cancelled ("cancelled").
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
+    if (
+        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now)
+        .exclude(campaign__status__in=[CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
+        .update(transmitting_since=now, lease_expires_at=lease)
     ):
-        return "skipped"  # our lease went to another worker: leave the row to it
+        return None
+    status = Campaign.objects.filter(pk=row.campaign_id).values_list("status", flat=True).first()
+    if status == CampaignStatus.CANCELLED and _mark(
+        row, token, status=EmailStatus.CANCELLED, last_error="The campaign was cancelled before this was sent."
+    ):
+        return "cancelled"
+    if status == CampaignStatus.PAUSED:
+        _give_back([row], token, now)
+    return "skipped"
+
+
+ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def _refuses_us(code: int, text: str) -> bool:
+    """A 5xx about us (relay denied, authentication required, policy), not about the recipient."""
+    enhanced = ENHANCED_STATUS.search(text)
+    lowered = text.lower()
+    return (
+        code in (530, 535, 538)
+        or (enhanced is not None and enhanced.group(2) == "7")
+        or "relay" in lowered
+        or "authenticat" in lowered
+    )
+
+
+def _bounce(row: OutboundEmail, token: str, text: str) -> str:
+    """A permanent refusal of this recipient: fail the row and never send bulk mail there again."""
+    _mark(row, token, status=EmailStatus.FAILED, last_error=f"Refused by the recipient's server: {text}")
+    Suppression.objects.get_or_create(
+        practice_id=row.practice_id,
+        email=row.to_email.lower(),
+        defaults={"reason": SuppressionReason.BOUNCE, "detail": text[:1000]},
+    )
+    if row.subscriber_id:
+        Subscriber.objects.filter(pk=row.subscriber_id).update(status=SubscriberStatus.BOUNCED)
+    return "failed"
+
+
+def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
+    """Send one claimed row; returns sent, deferred, failed, cancelled, skipped or config (server refuses us)."""
+    message = build_message(row, smtp)
+    refusal = _start_transmitting(row, token)
+    if refusal:
+        return refusal
     try:
         smtp.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
         text = f"{code} {_decoded(reply)}"
+        if code == 421:
+            row.last_error = f"connection: {text}"
+            return _defer(row, token, row.last_error, now)
         if 400 <= code < 500:
             return _defer(row, token, text, now)
-        _mark(row, token, status=EmailStatus.FAILED, last_error=f"Refused by the recipient's server: {text}")
-        Suppression.objects.get_or_create(
-            practice_id=row.practice_id,
-            email=row.to_email.lower(),
-            defaults={"reason": SuppressionReason.BOUNCE, "detail": text[:1000]},
-        )
-        if row.subscriber_id:
-            Subscriber.objects.filter(pk=row.subscriber_id).update(status=SubscriberStatus.BOUNCED)
-        return "failed"
+        if _refuses_us(code, text):
+            row.last_error = f"The mail server refuses to send for us: {text}"
+            return "config"
+        return _bounce(row, token, text)
+    except smtplib.SMTPSenderRefused as exc:
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+        if 400 <= exc.smtp_code < 500:
+            return _defer(row, token, text, now)
+        row.last_error = f"The mail server refuses our sender address: {text}"
+        return "config"
     except smtplib.SMTPResponseException as exc:
         text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
         if exc.smtp_code in TEMPORARY_CODES or 400 <= exc.smtp_code < 500:
             # 421: the server is closing the connection, so the rest of the batch waits too.
             row.last_error = f"connection: {text}" if exc.smtp_code == 421 else text
             return _defer(row, token, row.last_error, now)
+        if _refuses_us(exc.smtp_code, text):
+            row.last_error = f"The mail server refuses to send for us: {text}"
+            return "config"
         _mark(row, token, status=EmailStatus.FAILED, last_error=text)
         return "failed"
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         row.last_error = f"connection: {exc}"
         return _defer(row, token, row.last_error, now)
-    except Exception as exc:  # any other backend's error is retried, then given up on
-        return _defer(row, token, f"{type(exc).__name__}: {exc}", now)
+    except Exception as exc:  # other backends (an email service provider through django-anymail)
+        return _provider_error(row, token, exc, now)
     _mark(row, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
     return "sent"
+
+
+def _provider_error(row: OutboundEmail, token: str, exc: Exception, now: datetime) -> str:
+    """Map an email service provider's errors (django-anymail) like SMTP's; anything else is retried."""
+    name = type(exc).__name__
+    if name == "AnymailRecipientsRefused":
+        return _bounce(row, token, str(exc)[:500])
+    if getattr(exc, "status_code", None) in (401, 403):
+        row.last_error = f"The email service refuses our credentials: {name}"
+        return "config"
+    return _defer(row, token, f"{name}: {exc}", now)
 
 
 def _decoded(reply: bytes | str) -> str:
@@ -400,12 +516,21 @@ def _decoded(reply: bytes | str) -> str:
 
 
 def campaigns_finish() -> int:
-    """A campaign is finished only when none of its rows is pending, sending or deferred."""
-    still_open = OutboundEmail.objects.filter(
-        campaign__isnull=False, status__in=[EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED]
-    ).values("campaign_id")
-    return (
-        Campaign.objects.filter(status=CampaignStatus.SENDING)
-        .exclude(pk__in=still_open)
-        .update(status=CampaignStatus.FINISHED, finished_at=timezone.now())
-    )
+    """A campaign is finished only when none of its rows is pending, sending or deferred.
+
+    Each candidate is locked first (skipping one a retry or cancel is holding), and its rows are
+    counted after the lock, so a retry that reopens rows cannot be overtaken.
+    """
+    finished = 0
+    open_statuses = [EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED]
+    for campaign_id in Campaign.objects.filter(status=CampaignStatus.SENDING).values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update(skip_locked=True).filter(
+                pk=campaign_id, status=CampaignStatus.SENDING
+            )
+            if not locked.exists():
+                continue
+            if OutboundEmail.objects.filter(campaign_id=campaign_id, status__in=open_statuses).exists():
+                continue
+            finished += locked.update(status=CampaignStatus.FINISHED, finished_at=timezone.now())
+    return finished

@@ -18,7 +18,11 @@ def drain_outbox() -> dict[str, int]:
     if report.rate_limited:
         import time
 
-        drain_outbox.apply_async(countdown=max(1, 60 - int(time.time()) % 60))
+        from django.core.cache import cache
+
+        # One follow-up per minute, however many drains hit the limit (beat keeps draining too).
+        if cache.add("practice:outbox:rescheduled", True, timeout=60):
+            drain_outbox.apply_async(countdown=max(1, 60 - int(time.time()) % 60))
     counts = {"sent": report.sent, "deferred": report.deferred, "failed": report.failed, "cancelled": report.cancelled}
     if any(counts.values()) or report.released:
         logger.info("Outbox drained: %s (released %s lost)", counts, report.released)

@@ -122,7 +122,10 @@ def test_an_unreachable_server_loses_nothing_and_pauses_after_repeated_failures(
     settings.PRACTICE_PAUSE_AFTER_FAILURES = 3
     put(harbour, 4)
     for _ in range(3):
-        outbox.drain()
+        report = outbox.drain()
+        assert report.connection_failed  # one try per drain: a dead server is not hammered
+        assert OutboundEmail.objects.filter(due_at__gt=timezone.now()).count() == 4  # back off a little
+        OutboundEmail.objects.update(due_at=timezone.now() - timedelta(seconds=1))  # time passes
     assert statuses() == {EmailStatus.PENDING: 4}
     assert set(OutboundEmail.objects.values_list("attempts", flat=True)) == {0}
     state = DeliveryState.objects.get()
@@ -240,3 +243,99 @@ def test_an_email_service_provider_backend_works_by_setting_alone(harbour, setti
     assert outbox.drain().sent == 2
     assert sorted(message.to[0] for message in mail.outbox) == ["person0@example.net", "person1@example.net"]
     assert all(message.extra_headers["Message-ID"] for message in mail.outbox)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["554 5.7.1 Relay access denied", "530 5.7.0 Authentication required", "550 5.7.1 Client host rejected"],
+)
+def test_a_server_refusing_us_is_not_mistaken_for_bounces(harbour, smtp, reply, settings):
+    settings.PRACTICE_PAUSE_AFTER_FAILURES = 2
+    for i in range(3):
+        smtp.refuse[f"person{i}@example.net"] = reply
+    put(harbour, 3)
+    report = outbox.drain()
+    assert report.connection_failed and report.failed == 0
+    assert not Suppression.objects.exists()
+    assert statuses() == {EmailStatus.PENDING: 3}
+    assert set(OutboundEmail.objects.values_list("attempts", flat=True)) == {0}
+    OutboundEmail.objects.update(due_at=timezone.now())
+    assert outbox.drain().paused
+    assert "refuses" in DeliveryState.objects.get().reason
+
+
+def test_messages_whose_worker_died_mid_transmission_are_never_retried(harbour):
+    row = put(harbour, 1)[0]
+    past = timezone.now() - timedelta(minutes=10)
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=EmailStatus.SENDING, lease_token="dead", lease_expires_at=past, transmitting_since=past, attempts=1
+    )
+    outbox.release_lost()
+    assert outbox.retry(OutboundEmail.objects.all()) == 0
+    assert OutboundEmail.objects.get().status == EmailStatus.FAILED
+
+
+def test_enqueueing_inside_a_failed_transaction_keeps_the_callers_transaction_usable(harbour):
+    from django.db import transaction
+
+    first = put(harbour, 1)[0]
+    with transaction.atomic():
+        again = outbox.enqueue(
+            practice=harbour, key=first.idempotency_key, kind="newsletter", to="x@example.net", subject="s", text="t"
+        )
+        assert again.pk == first.pk
+        OutboundEmail.objects.count()  # still usable
+
+
+def newsletter_rows(practice, n: int):
+    from practice.models import Campaign, CampaignStatus, Subscriber
+
+    campaign = Campaign.objects.create(
+        practice=practice, subject="News", body_markdown="Hi", status=CampaignStatus.SENDING
+    )
+    rows = []
+    for i in range(n):
+        subscriber = Subscriber.objects.create(practice=practice, email=f"reader{i}@example.net", status="confirmed")
+        rows += put(practice, 1, prefix=f"reader{i}-", campaign=campaign, subscriber=subscriber)
+    return campaign, rows
+
+
+def test_a_campaign_cancelled_after_its_rows_were_claimed_sends_none_of_them(harbour, smtp):
+    from practice.models import CampaignStatus
+
+    campaign, _rows = newsletter_rows(harbour, 3)
+    token, claimed = outbox.claim(10)
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.save()
+    report = outbox.DrainReport()
+    outbox._send_batch(claimed, token, report, None)
+    assert smtp.messages == []
+    assert statuses() == {EmailStatus.CANCELLED: 3}
+
+
+def test_a_subscriber_deleted_mid_campaign_gets_nothing(harbour, smtp):
+    from practice.models import Subscriber
+
+    _campaign, rows = newsletter_rows(harbour, 2)
+    Subscriber.objects.filter(email="reader0@example.net").delete()
+    outbox.drain()
+    assert smtp.received_by() == {"reader1-0@example.net": 1}
+    assert OutboundEmail.objects.get(pk=rows[0].pk).status == EmailStatus.CANCELLED
+
+
+def test_a_finished_campaign_reopens_when_its_failures_are_retried(harbour, smtp, django_capture_on_commit_callbacks):
+    from practice.models import CampaignStatus, Subscriber
+
+    smtp.refuse["reader0-0@example.net"] = "550 5.1.1 No such user"
+    campaign, _rows = newsletter_rows(harbour, 2)
+    outbox.drain()
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+    smtp.refuse.clear()  # the mailbox exists again, and staff lift the suppression
+    Suppression.objects.all().delete()
+    Subscriber.objects.filter(status="bounced").update(status="confirmed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.retry(OutboundEmail.objects.filter(campaign=campaign)) == 1
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED  # reopened, sent, finished again
+    assert smtp.received_by() == {"reader0-0@example.net": 1, "reader1-0@example.net": 1}
