@@ -339,3 +339,41 @@ def test_a_finished_campaign_reopens_when_its_failures_are_retried(harbour, smtp
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED  # reopened, sent, finished again
     assert smtp.received_by() == {"reader0-0@example.net": 1, "reader1-0@example.net": 1}
+
+
+def test_pause_after_k_then_resume_with_an_unsubscribe_in_between_through_real_smtp(
+    harbour, smtp, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from practice.campaigns import campaign_counts, campaign_pause, campaign_resume, campaign_start
+    from practice.models import Campaign, CampaignStatus, Subscriber
+
+    settings.PRACTICE_OUTBOX_BATCH_SIZE = 3
+    for i in range(7):
+        Subscriber.objects.create(practice=harbour, email=f"reader{i}@example.net", status="confirmed")
+    campaign = Campaign.objects.create(practice=harbour, subject="News", body_markdown="Hello **you**")
+    campaign_start(campaign=campaign)
+    real_claim, claims = outbox.claim, []
+
+    def claim(*args, **kwargs):
+        claims.append(1)
+        if len(claims) == 2:  # after k=3 messages, the therapist presses Pause
+            campaign_pause(campaign=Campaign.objects.get(pk=campaign.pk))
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim", claim)
+    outbox.drain()
+    assert len(smtp.messages) == 3
+    sent_first = set(smtp.received_by())
+    leaver = Subscriber.objects.exclude(email__in=sent_first).order_by("pk").first()
+    leaver.status = "unsubscribed"  # unsubscribes between scheduling and sending
+    leaver.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_resume(campaign=campaign)
+    received = smtp.received_by()
+    assert leaver.email not in received
+    assert sorted(received.values()) == [1] * 6
+    campaign.refresh_from_db()
+    counts = campaign_counts(campaign)
+    assert campaign.status == CampaignStatus.FINISHED
+    assert (counts["recipients"], counts["sent"], counts["cancelled"]) == (7, 6, 1)
+    assert counts["recipients"] == counts["sent"] + counts["failed"] + counts["suppressed"] + counts["cancelled"]
