@@ -73,6 +73,7 @@ class DrainReport:
     suppressed: int = 0
     rate_limited: bool = False
     connection_failed: bool = False
+    more: bool = False
     paused: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -339,7 +340,10 @@ def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -
         return report
     report.released = release_lost(now)
     deadline = time.monotonic() + (budget_seconds or app_settings.drain_time_budget_seconds())
-    while time.monotonic() < deadline:
+    while True:
+        if time.monotonic() >= deadline:
+            report.more = True  # out of time, perhaps not of work: the task hands over to a fresh one
+            break
         token, rows = claim(app_settings.outbox_batch_size(), now)
         if not rows:
             break

@@ -15,7 +15,9 @@ def drain_outbox() -> dict[str, int]:
     from practice import outbox
 
     report = outbox.drain()
-    if report.rate_limited:
+    if report.more:
+        drain_outbox.delay()  # a long campaign keeps going without waiting for beat
+    elif report.rate_limited:
         import time
 
         from django.core.cache import cache

@@ -31,6 +31,19 @@ def database_url_of_test_db() -> str:
     return f"postgres://{auth}@{conf['HOST'] or '127.0.0.1'}:{conf['PORT'] or 5432}/{conf['NAME']}"
 
 
+def worker_environment(tmp_path: Path, redis_url: str, smtp_url: str, **extra: str) -> dict[str, str]:
+    """A worker's whole environment: the test database, Redis, the test SMTP server, nothing else."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "TANDEM_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": database_url_of_test_db(),
+        "REDIS_URL": redis_url,
+        "EMAIL_URL": smtp_url,
+        **extra,
+    }
+
+
 class Worker:
     def __init__(self, environment: dict[str, str], *options: str) -> None:
         self.lines: list[str] = []
@@ -79,16 +92,7 @@ def test_a_real_worker_on_redis_sends_the_email_queued_by_the_admin(
     sink, smtp_url = smtp_server
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
-    worker = Worker(
-        {
-            "PATH": os.environ["PATH"],
-            "HOME": str(tmp_path),
-            "TANDEM_VAR_DIR": str(tmp_path / "var"),
-            "DATABASE_URL": database_url_of_test_db(),
-            "REDIS_URL": redis_url,
-            "EMAIL_URL": smtp_url,
-        }
-    )
+    worker = Worker(worker_environment(tmp_path, redis_url, smtp_url))
     try:
         assert worker.wait_for("ready."), "".join(worker.lines)
         client.force_login(tess)

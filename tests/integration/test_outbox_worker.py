@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -11,7 +10,7 @@ from config.celery import app as celery_app
 from practice import outbox
 from practice.models import EmailStatus, OutboundEmail
 from practice.tasks import drain_outbox
-from tests.integration.test_celery_worker import Worker, database_url_of_test_db
+from tests.integration.test_celery_worker import Worker, worker_environment
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -52,15 +51,9 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
         )
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "TANDEM_VAR_DIR": str(tmp_path / "var"),
-        "DATABASE_URL": database_url_of_test_db(),
-        "REDIS_URL": redis_url,
-        "EMAIL_URL": smtp_url,
-        "DJANGO_SETTINGS_MODULE": "tests.integration.fault_settings",
-    }
+    environment = worker_environment(
+        tmp_path, redis_url, smtp_url, DJANGO_SETTINGS_MODULE="tests.integration.fault_settings"
+    )
     first = Worker(environment)
     try:
         assert first.wait_for("ready."), "".join(first.lines)

@@ -377,3 +377,16 @@ def test_pause_after_k_then_resume_with_an_unsubscribe_in_between_through_real_s
     assert campaign.status == CampaignStatus.FINISHED
     assert (counts["recipients"], counts["sent"], counts["cancelled"]) == (7, 6, 1)
     assert counts["recipients"] == counts["sent"] + counts["failed"] + counts["suppressed"] + counts["cancelled"]
+
+
+def test_a_drain_out_of_time_hands_over_to_a_fresh_task(harbour, smtp, settings, monkeypatch):
+    from practice import tasks
+
+    settings.PRACTICE_OUTBOX_BATCH_SIZE = 2
+    settings.PRACTICE_DRAIN_TIME_BUDGET_SECONDS = 0.000001
+    queued: list[tuple] = []
+    monkeypatch.setattr(tasks.drain_outbox, "delay", lambda *args: queued.append(args))
+    put(harbour, 5)
+    tasks.drain_outbox.run()
+    assert queued == [()]
+    assert statuses()[EmailStatus.PENDING] >= 3  # it stopped early and asked for a successor
