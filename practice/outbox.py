@@ -56,6 +56,8 @@ from practice.models import (
 logger = logging.getLogger(__name__)
 
 TEMPORARY_CODES = {421, 450, 451, 452, 454}
+OUTBOX_TABLE = OutboundEmail._meta.db_table
+CAMPAIGN_TABLE = Campaign._meta.db_table
 LOST_MESSAGE = (
     "The worker stopped while sending this message. It was not sent again, so that nobody receives it "
     "twice; it may or may not have been delivered."
@@ -414,12 +416,17 @@ def _start_transmitting(row: OutboundEmail, token: str) -> str | None:
     """
     now = timezone.now()
     lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
-    if (
-        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now)
-        .exclude(campaign__status__in=[CampaignStatus.PAUSED, CampaignStatus.CANCELLED])
-        .update(transmitting_since=now, lease_expires_at=lease)
-    ):
-        return None
+    # The hot path, once per message: plain SQL, one round trip.
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OUTBOX_TABLE} SET transmitting_since = %s, lease_expires_at = %s "  # noqa: S608 - names are ours
+            "WHERE id = %s AND status = %s AND lease_token = %s AND lease_expires_at > %s "
+            "AND (campaign_id IS NULL OR campaign_id NOT IN "
+            f"(SELECT id FROM {CAMPAIGN_TABLE} WHERE status IN (%s, %s)))",
+            [now, lease, row.pk, EmailStatus.SENDING, token, now, CampaignStatus.PAUSED, CampaignStatus.CANCELLED],
+        )
+        if cursor.rowcount == 1:
+            return None
     status = Campaign.objects.filter(pk=row.campaign_id).values_list("status", flat=True).first()
     if status == CampaignStatus.CANCELLED and _mark(
         row, token, status=EmailStatus.CANCELLED, last_error="The campaign was cancelled before this was sent."
@@ -500,7 +507,12 @@ def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
         return _defer(row, token, row.last_error, now)
     except Exception as exc:  # other backends (an email service provider through django-anymail)
         return _provider_error(row, token, exc, now)
-    _mark(row, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    with db_connection.cursor() as cursor:  # the hot path's second statement, as plain SQL
+        cursor.execute(
+            f"UPDATE {OUTBOX_TABLE} SET status = %s, sent_at = %s, last_error = '', lease_token = '', "  # noqa: S608
+            "lease_expires_at = NULL, transmitting_since = NULL WHERE id = %s AND status = %s AND lease_token = %s",
+            [EmailStatus.SENT, timezone.now(), row.pk, EmailStatus.SENDING, token],
+        )
     return "sent"
 
 
