@@ -160,6 +160,14 @@ class OutboundEmail(models.Model):
     subscriber = models.ForeignKey(
         "practice.Subscriber", on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
+    personaliser = models.CharField(
+        _("personalised by"),
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text=_("Fills in a private link as the message is sent, so the link itself is never stored."),
+    )
+    personalise_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = PracticeWideQuerySet.as_manager()
 

@@ -26,6 +26,7 @@ import re
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
@@ -37,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import escape
 
 from practice import app_settings
 from practice.models import (
@@ -56,6 +58,9 @@ from practice.models import (
 logger = logging.getLogger(__name__)
 
 TEMPORARY_CODES = {421, 450, 451, 452, 454}
+#: Stands in a stored body for a private link that a personaliser fills in at send time.
+LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
+_PERSONALISERS: dict[str, Callable[[int], str | None]] = {}
 OUTBOX_TABLE = OutboundEmail._meta.db_table
 CAMPAIGN_TABLE = Campaign._meta.db_table
 LOST_MESSAGE = (
@@ -94,6 +99,8 @@ def enqueue(
     resend_if_lost: bool = False,
     campaign: Campaign | None = None,
     subscriber: Subscriber | None = None,
+    personaliser: str = "",
+    personalise_id: int | None = None,
     kick: bool = True,
 ) -> OutboundEmail:
     """Put one message in the outbox, once per ``key``; the drain starts after the transaction commits."""
@@ -116,6 +123,8 @@ def enqueue(
         resend_if_lost=resend_if_lost,
         campaign=campaign,
         subscriber=subscriber,
+        personaliser=personaliser,
+        personalise_id=personalise_id,
     )
     try:
         with transaction.atomic():  # a savepoint: a concurrent twin with the same key must not break our caller
@@ -248,17 +257,46 @@ def _unwanted(rows: list[OutboundEmail]) -> dict[int, str]:
     return unwanted
 
 
-def build_message(row: OutboundEmail, connection=None) -> EmailMultiAlternatives:
+def register_personaliser(name: str, mint: Callable[[int], str | None]) -> None:
+    """Let another app fill in a private link at send time.
+
+    ``mint(object_id)`` returns the URL to put where the body has ``LINK_PLACEHOLDER`` (issuing
+    a fresh token and storing only its hash), or None when the message should no longer go.
+    """
+    _PERSONALISERS[name] = mint
+
+
+class PersonaliseError(Exception):
+    """A row names a personaliser nobody registered."""
+
+
+def personalised(row: OutboundEmail) -> tuple[str, str] | None:
+    """The text and HTML to send: the stored bodies with their private link filled in, or None to cancel."""
+    if not row.personaliser:
+        return row.body_text, row.body_html
+    mint = _PERSONALISERS.get(row.personaliser)
+    if mint is None:
+        raise PersonaliseError(f"No personaliser named {row.personaliser!r} is registered.")
+    url = mint(row.personalise_id)
+    if url is None:
+        return None
+    return row.body_text.replace(LINK_PLACEHOLDER, url), row.body_html.replace(LINK_PLACEHOLDER, escape(url))
+
+
+def build_message(
+    row: OutboundEmail, connection=None, *, text: str | None = None, html: str | None = None
+) -> EmailMultiAlternatives:
+    html = row.body_html if html is None else html
     message = EmailMultiAlternatives(
         subject=row.subject,
-        body=row.body_text,
+        body=row.body_text if text is None else text,
         from_email=row.practice.from_email,
         to=[row.to_email],
         headers={**row.headers, "Message-ID": row.message_id},
         connection=connection,
     )
-    if row.body_html:
-        message.attach_alternative(row.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     return message
 
 
@@ -467,10 +505,18 @@ def _bounce(row: OutboundEmail, token: str, text: str) -> str:
 
 def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
     """Send one claimed row; returns sent, deferred, failed, cancelled, skipped or config (server refuses us)."""
-    message = build_message(row, smtp)
     refusal = _start_transmitting(row, token)
     if refusal:
         return refusal
+    try:
+        bodies = personalised(row)
+    except PersonaliseError as exc:
+        _mark(row, token, status=EmailStatus.FAILED, last_error=str(exc))
+        return "failed"
+    if bodies is None:
+        _mark(row, token, status=EmailStatus.CANCELLED, last_error="No longer wanted when it was due to be sent.")
+        return "cancelled"
+    message = build_message(row, smtp, text=bodies[0], html=bodies[1])
     try:
         smtp.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:

@@ -390,3 +390,78 @@ def test_a_drain_out_of_time_hands_over_to_a_fresh_task(harbour, smtp, settings,
     tasks.drain_outbox.run()
     assert queued == [()]
     assert statuses()[EmailStatus.PENDING] >= 3  # it stopped early and asked for a successor
+
+
+@pytest.fixture
+def minted_links():
+    """A personaliser like the questionnaire link's: a fresh URL per send, None once not wanted."""
+    issued: list[str] = []
+
+    def mint(object_id: int) -> str | None:
+        if object_id == 0:
+            return None
+        issued.append(f"https://practice.example.org/q/{object_id}-{len(issued)}&x=1")
+        return issued[-1]
+
+    outbox.register_personaliser("test.link", mint)
+    yield issued
+    outbox._PERSONALISERS.pop("test.link", None)
+
+
+def test_a_private_link_is_filled_in_at_send_time_and_never_stored(harbour, smtp, minted_links):
+    row = outbox.enqueue(
+        practice=harbour,
+        key="invite:7",
+        kind="invitation",
+        to="cara@example.net",
+        subject="A questionnaire from Harbour Light",
+        text=f"Open {outbox.LINK_PLACEHOLDER} to start.",
+        html=f'<a href="{outbox.LINK_PLACEHOLDER}">Start</a>',
+        personaliser="test.link",
+        personalise_id=7,
+        kick=False,
+    )
+    outbox.drain()
+    [message] = smtp.messages
+    [link] = minted_links
+    assert f"Open {link} to start." in message.get_body(preferencelist=("plain",)).get_content()
+    assert (
+        'href="https://practice.example.org/q/7-0&amp;x=1"' in message.get_body(preferencelist=("html",)).get_content()
+    )
+    row.refresh_from_db()
+    assert link not in row.body_text + row.body_html
+    assert outbox.LINK_PLACEHOLDER in row.body_text
+
+
+def test_a_message_whose_link_is_no_longer_wanted_is_cancelled(harbour, smtp, minted_links):
+    outbox.enqueue(
+        practice=harbour,
+        key="invite:0",
+        kind="invitation",
+        to="cara@example.net",
+        subject="s",
+        text=outbox.LINK_PLACEHOLDER,
+        personaliser="test.link",
+        personalise_id=0,
+        kick=False,
+    )
+    assert outbox.drain().cancelled == 1
+    assert smtp.messages == []
+
+
+def test_an_unknown_personaliser_fails_the_message_clearly(harbour, smtp):
+    outbox.enqueue(
+        practice=harbour,
+        key="x",
+        kind="invitation",
+        to="a@example.net",
+        subject="s",
+        text="t",
+        personaliser="nobody",
+        personalise_id=1,
+        kick=False,
+    )
+    outbox.drain()
+    row = OutboundEmail.objects.get()
+    assert row.status == EmailStatus.FAILED and "No personaliser named 'nobody'" in row.last_error
+    assert smtp.messages == []
