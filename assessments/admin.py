@@ -58,6 +58,21 @@ class DraftOnlyMixin:
         return super().has_add_permission(*args) and self._editable(request, obj)
 
 
+#: An item's fields as the version page lists them; the item's own page adds the rest.
+ITEM_COLUMNS = [
+    "order",
+    "key",
+    "type",
+    "text",
+    "required",
+    "reverse_keyed",
+    "answer_scale",
+    "min_value",
+    "max_value",
+    "risk_threshold",
+]
+
+
 class VersionContentInline(DraftOnlyMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
@@ -73,18 +88,7 @@ class AnswerScaleInline(VersionContentInline):
 
 class ItemInline(VersionContentInline):
     model = Item
-    fields = [
-        "order",
-        "key",
-        "type",
-        "text",
-        "required",
-        "reverse_keyed",
-        "answer_scale",
-        "min_value",
-        "max_value",
-        "risk_threshold",
-    ]
+    fields = ITEM_COLUMNS
     formfield_overrides = {models.TextField: {"widget": admin.widgets.AdminTextareaWidget(attrs={"rows": 2})}}
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -336,21 +340,7 @@ class ScaleOptionInline(ItemOptionInline):
 @admin.register(Item)
 class ItemAdmin(ContentAdmin):
     inlines = [ItemOptionInline]
-    fields = [
-        "version",
-        "order",
-        "key",
-        "type",
-        "text",
-        "required",
-        "reverse_keyed",
-        "answer_scale",
-        "min_value",
-        "max_value",
-        "enable_when",
-        "risk_threshold",
-        "risk_label",
-    ]
+    fields = ["version", *ITEM_COLUMNS, "risk_label", "enable_when"]
     readonly_fields = ["version"]
 
     def version_of(self, obj: Item) -> InstrumentVersion | None:
