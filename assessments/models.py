@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -371,3 +372,86 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version.title} — {self.completed_at or self.created_at:%Y-%m-%d}"
+
+
+class AssignmentStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENT = "sent", _("Sent")
+    OPENED = "opened", _("Opened")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: Statuses in which the respondent's link may still be used.
+OPEN_STATUSES = (
+    AssignmentStatus.SCHEDULED,
+    AssignmentStatus.SENT,
+    AssignmentStatus.OPENED,
+    AssignmentStatus.IN_PROGRESS,
+)
+
+
+class Assignment(models.Model):
+    """One questionnaire asked of one respondent, reached through one private link.
+
+    Only the SHA-256 of the link's token is stored; issuing a new link replaces it, so the old
+    link stops working. The version is fixed when assigned: answers always belong to it.
+    """
+
+    version = models.ForeignKey(
+        InstrumentVersion, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("version")
+    )
+    respondent = models.ForeignKey(
+        respondent_model_label(),
+        on_delete=models.CASCADE,
+        related_name="assessment_assignments",
+        verbose_name=_("respondent"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.SCHEDULED
+    )
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    link_issued_at = models.DateTimeField(_("link issued"), null=True, blank=True, editable=False)
+    send_at = models.DateTimeField(_("send at"))
+    expires_at = models.DateTimeField(_("expires"))
+    message = models.TextField(_("personal message"), blank=True, max_length=1000)
+    release_scores = models.BooleanField(
+        _("show the scores to the client"), default=False, help_text=_("Off unless you choose to share them.")
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    draft_answers = models.JSONField(_("answers so far"), default=dict, blank=True)
+    response = models.OneToOneField(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignment"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-send_at", "-pk"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        indexes = [models.Index(fields=["status", "send_at"], name="assignment_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("send_at")), name="assignment_expires_later"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version.title} ({self.get_status_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
