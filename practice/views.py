@@ -157,6 +157,10 @@ def embed(request: HttpRequest, practice_id: int) -> HttpResponse:
     return render(request, "practice/public/embed.html", {"practice": practice, "snippet": snippet})
 
 
+# Pages reached through a token in the URL accept POSTs without a CSRF token: the token is the
+# capability, and a forged cross-site POST would need it. These pages send no-referrer, under which
+# browsers post ``Origin: null``, which Django's CSRF check would refuse.
+@csrf_exempt
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -194,6 +198,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "practice/public/unsubscribe.html", context)
 
 
+@csrf_exempt  # a capability page, as confirm above
 @public_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:

@@ -53,13 +53,14 @@ def page(chromium, request):
 
 
 @pytest.fixture
-def screenshot(page, request):
-    """Save a named screenshot of the current page for people to look at after the run."""
+def screenshot(request):
+    """Save a named screenshot of a page (the ``page`` fixture's unless another is given) for people to see."""
 
-    def take(name: str) -> Path:
+    def take(name: str, on=None) -> Path:
+        target = on if on is not None else request.getfixturevalue("page")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        target.screenshot(path=str(path), full_page=True)
         return path
 
     return take
