@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from clients.models import Channel, Client
 from clients.services import consent_set
 from practice.models import Practice
-from practice.subscriptions import PreferenceCheckbox
+from practice.subscriptions import NEWSLETTER_CHECKBOX, PreferenceCheckbox
 
 CHANNELS = (Channel.QUESTIONNAIRES, Channel.APPOINTMENT_REMINDERS)
 
@@ -39,6 +39,9 @@ class ClientChannels:
             for channel in CHANNELS:
                 if client.has_consent(channel) and f"client-{channel.value}" not in ticked:
                     consent_set(client=client, channel=channel, given=False, source="email preferences page")
+            # The newsletter box belongs to the subscription; keep the client's record in step with it.
+            if client.consent_newsletter and NEWSLETTER_CHECKBOX not in ticked:
+                consent_set(client=client, channel=Channel.NEWSLETTER, given=False, source="email preferences page")
 
 
 client_channels = ClientChannels()

@@ -12,6 +12,6 @@ class PracticeConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from practice import signals
+        from practice import checks, signals  # noqa: F401 - checks register themselves
 
         post_migrate.connect(signals.roles_after_migrate, dispatch_uid="practice.roles_after_migrate")

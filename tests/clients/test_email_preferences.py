@@ -34,3 +34,14 @@ def test_the_preferences_page_lets_a_client_stop_one_channel_at_a_time(client, c
     assert (record.given, record.source) == (False, "email preferences page")
     subscriber.refresh_from_db()
     assert subscriber.status == SubscriberStatus.CONFIRMED
+
+
+def test_unticking_the_newsletter_there_also_updates_the_client_record(client, cara):
+    consent_set(client=cara, channel=Channel.NEWSLETTER, given=True, source="form")
+    subscriber = Subscriber.objects.get(email=cara.email)
+    client.post(reverse("practice:preferences", args=[unsubscribe_token(subscriber.pk)]), {})
+    cara.refresh_from_db()
+    subscriber.refresh_from_db()
+    assert not cara.consent_newsletter
+    assert subscriber.status == SubscriberStatus.UNSUBSCRIBED
+    assert ConsentRecord.objects.filter(client=cara, channel="newsletter", given=False).exists()

@@ -59,6 +59,18 @@ def run_python(code: str, tmp_path: Path, **environment: str) -> subprocess.Comp
     )
 
 
+def check_deploy(tmp_path: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage.py check --deploy --fail-level WARNING`` with exactly this environment."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TANDEM_VAR_DIR": str(tmp_path / "var"), **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def snapshot(tmp_path: Path, **environment: str) -> dict[str, object]:
     result = run_python(SNAPSHOT, tmp_path, **environment)
     assert result.returncode == 0, result.stderr
@@ -108,28 +120,14 @@ def test_production_without_a_required_variable_refuses_to_start(tmp_path, missi
 
 
 def test_check_deploy_passes_with_the_readme_production_variables(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TANDEM_VAR_DIR": str(tmp_path / "var"), **PRODUCTION},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy(tmp_path, PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_check_deploy_fails_when_production_is_weakened(tmp_path):
     weakened = {**PRODUCTION, "SECURE_SSL_REDIRECT": "0", "SECURE_HSTS_SECONDS": "0"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TANDEM_VAR_DIR": str(tmp_path / "var"), **weakened},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = check_deploy(tmp_path, weakened)
     assert result.returncode != 0
     assert "security.W004" in result.stderr + result.stdout
 
@@ -184,3 +182,10 @@ def test_celery_takes_json_only_acknowledges_late_and_prefetches_one():
         "practice.start_due_campaigns",
     }
     assert all(entry["schedule"] <= 300 for entry in conf.beat_schedule.values())
+
+
+def test_check_deploy_warns_when_email_links_are_not_https(tmp_path):
+    plain = {**PRODUCTION, "TANDEM_SITE_URL": "http://practice.example.org"}
+    result = check_deploy(tmp_path, plain)
+    assert result.returncode != 0
+    assert "practice.W001" in result.stderr + result.stdout

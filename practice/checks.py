@@ -1,0 +1,21 @@
+"""System checks for the practice app's configuration."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def site_url_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Links in emails (one-click unsubscribe in particular, RFC 8058) must be https in production."""
+    url = getattr(settings, "TANDEM_SITE_URL", "")
+    if not url.startswith("https://"):
+        return [
+            checks.Warning(
+                f"TANDEM_SITE_URL is {url!r}; links in emails should use https, and one-click unsubscribe needs it.",
+                hint="Set TANDEM_SITE_URL to the site's https address, e.g. https://practice.example.org.",
+                id="practice.W001",
+            )
+        ]
+    return []
