@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Channel, Client, ConsentRecord
 from clients.services import consent_set
 from practice.admin import ScopedModelAdmin
-from practice.models import Practice
 
 
 class ConsentRecordInline(admin.TabularInline):
@@ -81,9 +80,6 @@ class ClientAdmin(ScopedModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
         initial = super().get_changeform_initial_data(request)
-        practices = list(Practice.objects.for_user(request.user)[:2])
-        if len(practices) == 1:
-            initial.setdefault("practice", practices[0].pk)
         initial.setdefault("therapist", request.user.pk)
         return initial
 

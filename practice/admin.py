@@ -36,6 +36,15 @@ class ScopedModelAdmin(admin.ModelAdmin):
             raise ImproperlyConfigured(f"{self.model.__name__}'s queryset has no for_user(); it cannot be scoped.")
         return queryset.for_user(request.user)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
+        """A new row belongs to the user's practice when they have exactly one."""
+        initial = super().get_changeform_initial_data(request)
+        if any(field.name == "practice" for field in self.model._meta.fields):
+            practices = list(Practice.objects.for_user(request.user)[:2])
+            if len(practices) == 1:
+                initial.setdefault("practice", practices[0].pk)
+        return initial
+
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
@@ -118,19 +127,8 @@ class MembershipAdmin(ScopedModelAdmin):
     list_select_related = ["user", "practice"]
 
 
-class OwnedByPracticeAdmin(ScopedModelAdmin):
-    """Admin for rows that belong to a practice as a whole; the practice defaults to the user's own."""
-
-    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
-        initial = super().get_changeform_initial_data(request)
-        practices = list(Practice.objects.for_user(request.user)[:2])
-        if len(practices) == 1:
-            initial.setdefault("practice", practices[0].pk)
-        return initial
-
-
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(OwnedByPracticeAdmin):
+class OutboundEmailAdmin(ScopedModelAdmin):
     """The outbox: who got what, and what is still waiting. Rows are never edited, only retried."""
 
     list_display = ["created_at", "kind", "to_email", "subject", "status", "attempts", "sent_at"]
@@ -198,7 +196,7 @@ class OutboundEmailAdmin(OwnedByPracticeAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(OwnedByPracticeAdmin):
+class SuppressionAdmin(ScopedModelAdmin):
     list_display = ["email", "reason", "created_at", "practice"]
     list_filter = ["reason"]
     search_fields = ["email"]
@@ -209,7 +207,7 @@ class SuppressionAdmin(OwnedByPracticeAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(OwnedByPracticeAdmin):
+class SubscriberAdmin(ScopedModelAdmin):
     list_display = ["email", "name", "status", "source", "consent_at", "confirmed_at"]
     list_filter = ["status", "source"]
     search_fields = ["email", "name"]
@@ -225,7 +223,7 @@ EDITABLE_CAMPAIGN_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(OwnedByPracticeAdmin):
+class CampaignAdmin(ScopedModelAdmin):
     """Write a newsletter, preview and test it, then send or schedule it; follow the counts as it goes."""
 
     list_display = ["subject", "status", "send_at", "counts_summary"]
@@ -245,9 +243,12 @@ class CampaignAdmin(OwnedByPracticeAdmin):
         "retry": (_("Retry failed"), (CampaignStatus.SENDING, CampaignStatus.PAUSED, CampaignStatus.FINISHED)),
     }
 
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).annotate(**campaigns.count_expressions())
+
     @admin.display(description=_("recipients"))
     def counts_summary(self, obj: Campaign) -> str:
-        counts = campaigns.campaign_counts(obj)
+        counts = {name: getattr(obj, name) for name in campaigns.count_expressions()}
         if not counts["recipients"]:
             return "—"
         return str(_("%(sent)d of %(recipients)d sent, %(failed)d failed, %(pending)d waiting") % counts)

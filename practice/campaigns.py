@@ -19,7 +19,7 @@ import markdown
 import nh3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -468,22 +468,22 @@ def campaign_send_test(*, campaign: Campaign, user: AbstractBaseUser) -> Outboun
     )
 
 
+def count_expressions() -> dict[str, Count]:
+    """Where a campaign's recipients stand, as annotations: one query for a whole list of campaigns."""
+    waiting = [EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED]
+    return {
+        "recipients": Count("emails"),
+        "sent": Count("emails", filter=Q(emails__status=EmailStatus.SENT)),
+        "failed": Count("emails", filter=Q(emails__status=EmailStatus.FAILED)),
+        "suppressed": Count("emails", filter=Q(emails__status=EmailStatus.SUPPRESSED)),
+        "cancelled": Count("emails", filter=Q(emails__status=EmailStatus.CANCELLED)),
+        "pending": Count("emails", filter=Q(emails__status__in=waiting)),
+    }
+
+
 def campaign_counts(campaign: Campaign) -> dict[str, int]:
     """Where every recipient stands; ``recipients`` is always the sum of the other five."""
-    by_status = dict(
-        OutboundEmail.objects.filter(campaign_id=campaign.pk)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    counts = {
-        "sent": by_status.get(EmailStatus.SENT, 0),
-        "failed": by_status.get(EmailStatus.FAILED, 0),
-        "suppressed": by_status.get(EmailStatus.SUPPRESSED, 0),
-        "cancelled": by_status.get(EmailStatus.CANCELLED, 0),
-        "pending": sum(by_status.get(s, 0) for s in (EmailStatus.PENDING, EmailStatus.SENDING, EmailStatus.DEFERRED)),
-    }
-    return {"recipients": sum(by_status.values()), **counts}
+    return Campaign.objects.filter(pk=campaign.pk).aggregate(**count_expressions())
 
 
 def campaigns_start_due(now: datetime | None = None) -> int:

@@ -652,3 +652,24 @@ def test_the_buttons_need_a_csrf_token_and_a_post(tess, make_campaign):
     assert browser.post(action_url(campaign, "send")).status_code == 403
     assert browser.get(action_url(campaign, "send")).status_code == 405
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+
+
+def test_the_campaign_list_counts_every_campaign_in_a_constant_number_of_queries(client, tess, harbour, make_campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(tess)
+    subscribe(harbour, 3)
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("admin:practice_campaign_changelist")).status_code == 200
+        return len(captured)
+
+    campaign_start(campaign=make_campaign())
+    one = queries_for_list()
+    for _ in range(4):
+        campaign_start(campaign=make_campaign())
+    assert queries_for_list() == one
+    page = client.get(reverse("admin:practice_campaign_changelist")).content.decode()
+    assert page.count("0 of 3 sent, 0 failed, 3 waiting") == 5
