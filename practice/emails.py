@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from practice import outbox
-from practice.models import EmailKind, OutboundEmail
+from practice.models import EmailKind, OutboundEmail, Subscriber
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -24,19 +24,38 @@ def rendered(name: str, *, practice: Practice, context: dict[str, Any]) -> tuple
     return subject, render_to_string(f"{name}.txt", full_context), render_to_string(f"{name}.html", full_context)
 
 
+def queue(name: str, *, practice: Practice, to: str, key: str, kind: str, context: dict[str, Any], **options: Any):
+    """Render one email from its templates and put it in the outbox (``options`` go to ``outbox.enqueue``)."""
+    subject, text, html = rendered(name, practice=practice, context=context)
+    return outbox.enqueue(
+        practice=practice, key=key, kind=kind, to=to, subject=subject, text=text, html=html, **options
+    )
+
+
 def email_check(*, practice: Practice, user: AbstractBaseUser) -> OutboundEmail:
     """Queue the practice's test email to a staff member; each request is a new message."""
-    subject, text, html = rendered(
+    return queue(
         "practice/email/email_check",
         practice=practice,
-        context={"recipient_name": user.get_short_name() or user.get_username()},
-    )
-    return outbox.enqueue(
-        practice=practice,
+        to=user.email,
         key=f"email-check:{practice.pk}:{user.pk}:{uuid.uuid4().hex}",
         kind=EmailKind.EMAIL_CHECK,
-        to=user.email,
-        subject=subject,
-        text=text,
-        html=html,
+        context={"recipient_name": user.get_short_name() or user.get_username()},
+    )
+
+
+def subscription_confirmation(*, subscriber: Subscriber, confirm_url: str, day: str) -> OutboundEmail:
+    """The double opt-in link, at most once per subscriber per day.
+
+    Not tied to the subscriber row: the outbox cancels subscriber rows whose subscriber is not
+    confirmed, and a confirmation is by definition sent before that.
+    """
+    return queue(
+        "practice/email/confirm_subscription",
+        practice=subscriber.practice,
+        to=subscriber.email,
+        key=f"subscriber:{subscriber.pk}:confirm:{day}",
+        kind=EmailKind.CONFIRMATION,
+        context={"confirm_url": confirm_url},
+        resend_if_lost=True,
     )

@@ -19,9 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from practice import outbox, tokens
-from practice.emails import rendered
-from practice.models import EmailKind, Subscriber, SubscriberStatus, Suppression
+from practice import emails, tokens
+from practice.models import Subscriber, SubscriberStatus, Suppression
 
 if TYPE_CHECKING:
     from practice.models import OutboundEmail, Practice
@@ -67,24 +66,8 @@ def preferences_url(subscriber: Subscriber) -> str:
 
 
 def _confirmation_enqueue(*, subscriber: Subscriber) -> OutboundEmail:
-    """Queue the confirmation link, at most once per subscriber per day in the practice's time zone.
-
-    The row is deliberately not tied to the subscriber: the outbox cancels subscriber rows whose
-    subscriber is not confirmed, and a confirmation is by definition sent before that.
-    """
-    practice = subscriber.practice
-    subject, text, html = rendered(
-        "practice/email/confirm_subscription", practice=practice, context={"confirm_url": confirm_url(subscriber)}
-    )
-    return outbox.enqueue(
-        practice=practice,
-        key=f"subscriber:{subscriber.pk}:confirm:{_practice_today(practice)}",
-        kind=EmailKind.CONFIRMATION,
-        to=subscriber.email,
-        subject=subject,
-        text=text,
-        html=html,
-        resend_if_lost=True,
+    return emails.subscription_confirmation(
+        subscriber=subscriber, confirm_url=confirm_url(subscriber), day=_practice_today(subscriber.practice)
     )
 
 

@@ -67,6 +67,16 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
+def capability_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A public page reached through a token in its URL, whose POST needs no CSRF token.
+
+    The token is the capability: a forged cross-site POST would need it. And these pages send
+    ``Referrer-Policy: no-referrer``, under which browsers post ``Origin: null``, which Django's
+    CSRF check refuses, so the check would stop only real people.
+    """
+    return csrf_exempt(public_page(view))
+
+
 def _not_found(request: HttpRequest) -> HttpResponse:
     """The one answer to a bad, expired or tampered link or an unknown practice: calm, and revealing nothing."""
     return render(request, "practice/public/not_found.html", status=404)
@@ -157,11 +167,7 @@ def embed(request: HttpRequest, practice_id: int) -> HttpResponse:
     return render(request, "practice/public/embed.html", {"practice": practice, "snippet": snippet})
 
 
-# Pages reached through a token in the URL accept POSTs without a CSRF token: the token is the
-# capability, and a forged cross-site POST would need it. These pages send no-referrer, under which
-# browsers post ``Origin: null``, which Django's CSRF check would refuse.
-@csrf_exempt
-@public_page
+@capability_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows a button (mail scanners fetch links); the POST confirms."""
@@ -178,8 +184,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "practice/public/confirm.html", context)
 
 
-@csrf_exempt
-@public_page
+@capability_page  # RFC 8058 one-click: the mail provider's POST has no cookies at all
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button and changes nothing; any POST unsubscribes and answers 200 in place.
@@ -198,8 +203,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "practice/public/unsubscribe.html", context)
 
 
-@csrf_exempt  # a capability page, as confirm above
-@public_page
+@capability_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     """What the address receives from the practice, with a box per choice (see ``PREFERENCE_PROVIDERS``)."""
