@@ -16,9 +16,9 @@ def membership_changed(sender, instance: Membership, **kwargs) -> None:
 
 
 def roles_after_migrate(sender, using: str = "default", **kwargs) -> None:
-    """Connected in PracticeConfig.ready for post_migrate.
+    """Connected in PracticeConfig.ready for post_migrate; acts once, on the last app's signal.
 
-    Our receiver may run before auth's for the same app, so the permissions are made first
+    Our receiver may run before auth's for that app, so the permissions are made first
     (idempotent) and the groups topped up after.
     """
     from django.apps import apps
@@ -26,6 +26,10 @@ def roles_after_migrate(sender, using: str = "default", **kwargs) -> None:
 
     from practice.roles import role_groups_ensure
 
-    for app_config in apps.get_app_configs():
+    app_configs = list(apps.get_app_configs())
+    # post_migrate is sent only for apps with models: wait for the last of those.
+    if sender is not [config for config in app_configs if config.models_module is not None][-1]:
+        return
+    for app_config in app_configs:
         create_permissions(app_config, verbosity=0, using=using)
     role_groups_ensure(using=using)
