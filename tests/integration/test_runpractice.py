@@ -66,7 +66,9 @@ def process_ids_marked(marker: str) -> set[int]:
     return found
 
 
-def test_the_practice_runs_from_a_fresh_checkout_with_no_services(tmp_path):
+@pytest.mark.parametrize("broker", ["folder", "redis"])
+def test_the_practice_runs_from_a_fresh_checkout(tmp_path, request, broker):
+    """With no services (a broker folder under var/), and with REDIS_URL set (Redis): the same command."""
     marker = f"TANDEM_VAR_DIR={tmp_path / 'var'}"
     environment = {
         "PATH": os.environ["PATH"],
@@ -74,6 +76,8 @@ def test_the_practice_runs_from_a_fresh_checkout_with_no_services(tmp_path):
         "TANDEM_VAR_DIR": str(tmp_path / "var"),
         "PYTHONUNBUFFERED": "1",
     }
+    if broker == "redis":
+        environment["REDIS_URL"] = request.getfixturevalue("redis_url")
     manage = [sys.executable, str(ROOT / "manage.py")]
     started = time.monotonic()
     for step in (["migrate", "--noinput"], ["load_demo"]):
@@ -111,6 +115,8 @@ def test_the_practice_runs_from_a_fresh_checkout_with_no_services(tmp_path):
                 time.sleep(0.5)
         assert status == 200, "".join(lines)
         assert wait_for_output(r"worker \| .*ready"), "".join(lines)
+        transport = r"redis://" if broker == "redis" else r"filesystem://"
+        assert wait_for_output(rf"worker \| .*transport:\s+{transport}"), "".join(lines)
 
         # Uma, a therapist, sees her own clients only.
         uma = Browser(browser.base)
