@@ -451,7 +451,3 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version.title} ({self.get_status_display().lower()})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES

@@ -9,11 +9,6 @@ class ClientQuerySet(PracticeScopedQuerySet):
     practice_path = "practice"
     therapist_path = "therapist"
 
-    def active(self) -> ClientQuerySet:
-        from clients.models import ClientStatus
-
-        return self.filter(status=ClientStatus.ACTIVE)
-
 
 class ConsentRecordQuerySet(PracticeScopedQuerySet):
     practice_path = "client__practice"

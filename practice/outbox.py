@@ -27,7 +27,7 @@ import smtplib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -82,7 +82,6 @@ class DrainReport:
     connection_failed: bool = False
     more: bool = False
     paused: bool = False
-    errors: list[str] = field(default_factory=list)
 
 
 def enqueue(
@@ -315,16 +314,11 @@ def _rate_allows() -> bool:
     return used <= limit
 
 
-def _state() -> DeliveryState:
-    state, _created = DeliveryState.objects.get_or_create(singleton=True)
-    return state
-
-
 def _connection_failed(error: str) -> bool:
     """Count a connection/authentication failure; True when that pauses sending."""
     DeliveryState.objects.get_or_create(singleton=True)
     DeliveryState.objects.filter(singleton=True).update(consecutive_failures=F("consecutive_failures") + 1)
-    state = _state()
+    state = DeliveryState.objects.get(singleton=True)
     if not state.paused and state.consecutive_failures >= app_settings.pause_after_failures():
         DeliveryState.objects.filter(singleton=True).update(
             paused=True,
@@ -409,7 +403,6 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
         smtp.open()
     except (smtplib.SMTPException, OSError) as exc:
         error = f"Cannot reach the mail server: {type(exc).__name__}"
-        report.errors.append(error)
         logger.warning("Outbox: %s", exc)
         _give_back(wanted, token, timezone.now(), delay=timedelta(seconds=30))
         report.connection_failed = True
