@@ -111,7 +111,15 @@ class InstrumentAdmin(admin.ModelAdmin):
     fields = ["slug", "title", "versions_list"]
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).annotate(version_count=models.Count("versions"))
+        published = InstrumentVersion.objects.filter(instrument=models.OuterRef("pk"), status="published")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                version_count=models.Count("versions"),
+                published_label=models.Subquery(published.values("label")[:1]),
+            )
+        )
 
     @admin.display(description=_("versions"), ordering="version_count")
     def version_count(self, obj: Instrument) -> int:
@@ -119,8 +127,7 @@ class InstrumentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("published version"))
     def published(self, obj: Instrument) -> str:
-        version = obj.published_version
-        return version.label if version else "—"
+        return obj.published_label or "—"
 
     @admin.display(description=_("versions"))
     def versions_list(self, obj: Instrument) -> str:

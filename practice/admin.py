@@ -198,6 +198,7 @@ class OutboundEmailAdmin(ScopedModelAdmin):
 @admin.register(Suppression)
 class SuppressionAdmin(ScopedModelAdmin):
     list_display = ["email", "reason", "created_at", "practice"]
+    list_select_related = ["practice"]
     list_filter = ["reason"]
     search_fields = ["email"]
     fields = ["practice", "email", "reason", "detail"]

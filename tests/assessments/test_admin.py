@@ -178,3 +178,20 @@ def test_bands_are_edited_on_a_draft_scale_and_frozen_once_published(owner, make
     response = owner.post(reverse("admin:assessments_scale_change", args=[frozen.pk]), scale_form(frozen, []))
     assert response.status_code == 403
     assert frozen.bands.count() == 3
+
+
+def test_the_instrument_list_takes_a_constant_number_of_queries(owner, make_version, make_document):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = owner.get(reverse("admin:assessments_instrument_changelist"))
+        assert response.status_code == 200
+        return len(captured)
+
+    make_version(make_document("first-check"))
+    before = queries()
+    for slug in ("second-check", "third-check", "fourth-check"):
+        make_version(make_document(slug))
+    assert queries() == before
