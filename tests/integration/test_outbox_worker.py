@@ -7,8 +7,8 @@ import time
 import pytest
 
 from config.celery import app as celery_app
-from practice import outbox
-from practice.models import EmailStatus, OutboundEmail
+from practice.campaigns import campaign_counts, campaign_start
+from practice.models import Campaign, CampaignStatus, EmailStatus, OutboundEmail, Subscriber, SubscriberStatus
 from practice.tasks import drain_outbox
 from tests.integration.test_celery_worker import Worker, worker_environment
 
@@ -39,25 +39,20 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
     sink, smtp_url = smtp_server
     sink.delay = 0.02
     practice = make_practice("Fault Tolerant")
-    for i in range(RECIPIENTS):
-        outbox.enqueue(
-            practice=practice,
-            key=f"fault:{i}",
-            kind="newsletter",
-            to=f"reader{i}@example.net",
-            subject="News",
-            text="Hello",
-            kick=False,
-        )
+    Subscriber.objects.bulk_create(
+        Subscriber(practice=practice, email=f"reader{i}@example.net", status=SubscriberStatus.CONFIRMED)
+        for i in range(RECIPIENTS)
+    )
+    campaign = Campaign.objects.create(practice=practice, subject="News", body_markdown="Hello")
     celery_app.conf.task_always_eager = False
     celery_app.control.purge()
+    campaign_start(campaign=campaign)  # its drain waits in Redis for the first worker
     environment = worker_environment(
         tmp_path, redis_url, smtp_url, DJANGO_SETTINGS_MODULE="tests.integration.fault_settings"
     )
     first = Worker(environment)
     try:
         assert first.wait_for("ready."), "".join(first.lines)
-        drain_outbox.delay()
         assert wait_until(lambda: len(sink.messages) >= 40), "".join(first.lines)
     finally:
         first.kill()
@@ -85,3 +80,11 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
     assert all("not sent again" in error for _, error in failed)
     assert len(sent) + len(failed) == RECIPIENTS
     assert len(received) >= RECIPIENTS - len(failed)
+    campaign.refresh_from_db()
+    counts = campaign_counts(campaign)
+    assert campaign.status == CampaignStatus.FINISHED
+    assert (
+        counts["recipients"]
+        == RECIPIENTS
+        == counts["sent"] + counts["failed"] + counts["suppressed"] + counts["cancelled"]
+    )
