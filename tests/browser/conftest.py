@@ -64,3 +64,28 @@ def screenshot(request):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo(settings):
+    """The demo practice (its loader refuses to run with DEBUG off, as tests run)."""
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("load_demo", verbosity=0)
+    settings.DEBUG = False
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Sign in to the admin through its login form, as a person would."""
+
+    def go(username: str, password: str):
+        page.goto(f"{live_server.url}/admin/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{live_server.url}/admin/")
+        return page
+
+    return go

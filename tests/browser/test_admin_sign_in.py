@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("load_demo", verbosity=0)
-    settings.DEBUG = False
-
-
-def sign_in(page, live_server, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/admin/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
-
-
-def test_a_therapist_signs_in_and_sees_only_their_clients(page, live_server, demo, screenshot):
-    sign_in(page, live_server, "uma@demo", "tandem-demo-uma")
+def test_a_therapist_signs_in_and_sees_only_their_clients(page, live_server, demo, sign_in, screenshot):
+    sign_in("uma@demo", "tandem-demo-uma")
     screenshot("1-admin-index")
     page.locator("#content-main tr.model-client a", has_text="Clients").click()
     page.wait_for_url("**/admin/clients/client/")
@@ -35,8 +19,8 @@ def test_a_therapist_signs_in_and_sees_only_their_clients(page, live_server, dem
     assert "Whitfield" not in page.content()
 
 
-def test_the_owner_sees_the_whole_practice(page, live_server, demo, screenshot):
-    sign_in(page, live_server, "tess@demo", "tandem-demo-tess")
+def test_the_owner_sees_the_whole_practice(page, live_server, demo, sign_in, screenshot):
+    sign_in("tess@demo", "tandem-demo-tess")
     page.goto(f"{live_server.url}/admin/clients/client/")
     names = page.locator("#result_list tbody tr th").all_inner_texts()
     screenshot("client-list")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 import assessments
 from assessments import services
@@ -15,20 +14,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def signed_in_owner(page, live_server, settings):
+def signed_in_owner(demo, sign_in):
     # Transactional tests flush the database between them, data migrations' rows included.
     if not InstrumentVersion.objects.filter(instrument__slug="interdependence-in-relationships").exists():
         path = Path(assessments.__file__).parent / "data" / "interdependence-in-relationships-1.0.json"
         services.instrument_import(path.read_bytes(), publish=True)
-    settings.DEBUG = True
-    call_command("load_demo", verbosity=0)
-    settings.DEBUG = False
-    page.goto(f"{live_server.url}/admin/")
-    page.get_by_label("Username").fill("tess@demo")
-    page.get_by_label("Password").fill("tandem-demo-tess")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/admin/")
-    return page
+    return sign_in("tess@demo", "tandem-demo-tess")
 
 
 def test_an_owner_previews_and_publishes_a_new_version(signed_in_owner, live_server, screenshot, django_db_blocker):
