@@ -257,18 +257,7 @@ def _items(check: _Checker, top: dict, answer_scales: dict[str, dict]) -> list[d
         data = check.obj(
             raw,
             where,
-            {
-                "key",
-                "type",
-                "text",
-                "required",
-                "reverse_keyed",
-                "answer_scale",
-                "options",
-                "min",
-                "max",
-                "enable_when",
-            },
+            set(ITEM_FIELDS),
             {"key", "type", "text"},
         )
         key = data.get("key")
