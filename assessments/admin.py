@@ -15,20 +15,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from assessments import document, services
+from assessments import assignments, document, services
 from assessments.document import DocumentError
 from assessments.forms import ImportForm
+from assessments.hooks import get_hooks
 from assessments.models import (
     AnswerOption,
     AnswerScale,
+    Assignment,
+    AssignmentSchedule,
     Band,
     Instrument,
     InstrumentVersion,
     Item,
+    Response,
     Scale,
 )
 
@@ -405,3 +409,173 @@ class ScaleAdmin(ContentAdmin):
                 version_id=scale.version_id if scale else None, type__in=["single_choice", "integer"]
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+# --- Assignments, responses and repeating questionnaires: what therapists see of their respondents ----------------
+
+
+class RespondentScopedAdmin(admin.ModelAdmin):
+    """Rows about respondents the host's hooks let this user see; everything else is a 404."""
+
+    respondent_path = "respondent"
+
+    def get_queryset(self, request: HttpRequest):
+        allowed = get_hooks().respondents_for_user(request.user)
+        return super().get_queryset(request).filter(**{f"{self.respondent_path}__in": allowed.values("pk")})
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # records of care: erasure is its own, audited, process
+
+
+def scores_table(scores: dict) -> str:
+    """A response's stored scores as a small HTML table, risk flags first."""
+    if not scores:
+        return "—"
+    flags = format_html_join(
+        "",
+        "<p><strong>{}</strong> {} ({})</p>",
+        ((_("Risk:"), f["label"] or f["item"], f["value"]) for f in scores.get("risk_flags", [])),
+    )
+    rows = format_html_join(
+        "",
+        "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
+        (
+            (scale["label"], "—" if scale["value"] is None else f"{scale['value']:g}", scale["band"] or "—")
+            for scale in scores.get("scales", {}).values()
+        ),
+    )
+    return format_html(
+        "{}<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        flags,
+        _("Scale"),
+        _("Score"),
+        _("Band"),
+        rows,
+    )
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(RespondentScopedAdmin):
+    list_display = ["respondent", "questionnaire", "status", "sent_at", "expires_at", "completed_at", "flag"]
+    list_filter = ["status", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["respondent", "version", "response"]
+    date_hierarchy = "send_at"
+    actions = ["resend", "extend_week", "cancel"]
+    fieldsets = [
+        (None, {"fields": ["respondent", "version", "status", "note", "scores"]}),
+        (
+            _("Timeline"),
+            {"fields": ["send_at", "sent_at", "opened_at", "started_at", "completed_at", "expires_at", "cancelled_at"]},
+        ),
+        (_("Settings"), {"fields": ["message", "release_scores", "assigned_by", "schedule"]}),
+        (_("Emails"), {"fields": ["invitations_sent", "reminders_sent", "link_issued_at"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [name for _title, options in self.fieldsets for name in options["fields"]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # assigned from the respondent's page, where consent is checked
+
+    @admin.display(description=_("questionnaire"), ordering="version__title")
+    def questionnaire(self, obj: Assignment) -> str:
+        return obj.version.title
+
+    @admin.display(description=_("risk"), boolean=True)
+    def flag(self, obj: Assignment) -> bool | None:
+        return obj.response.flagged if obj.response_id else None
+
+    @admin.display(description=_("scores"))
+    def scores(self, obj: Assignment) -> str:
+        return scores_table(obj.response.scores) if obj.response_id else "—"
+
+    def _each(self, request: HttpRequest, queryset, use_case, done: str) -> None:
+        changed, refused = 0, []
+        for assignment in queryset:
+            try:
+                use_case(assignment)
+            except assignments.AssignmentError as exc:
+                refused.append(f"{assignment.respondent}: {exc}")
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, done % {"count": changed}, messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Send again with a new link (the old one stops working)"), permissions=["change"])
+    def resend(self, request: HttpRequest, queryset) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda a: assignments.assignment_resend(assignment=a),
+            _("Sent again with a new link: %(count)s."),
+        )
+
+    @admin.action(description=_("Give 7 more days"), permissions=["change"])
+    def extend_week(self, request: HttpRequest, queryset) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda a: assignments.assignment_extend(assignment=a, days=7),
+            _("Extended by 7 days: %(count)s."),
+        )
+
+    @admin.action(description=_("Cancel (the link stops working)"), permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset) -> None:
+        self._each(request, queryset, lambda a: assignments.assignment_cancel(assignment=a), _("Cancelled: %(count)s."))
+
+
+@admin.register(Response)
+class ResponseAdmin(RespondentScopedAdmin):
+    list_display = ["respondent", "questionnaire", "completed_at", "flagged"]
+    list_filter = ["flagged", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["respondent", "version"]
+    date_hierarchy = "completed_at"
+    fields = ["respondent", "version", "started_at", "completed_at", "flagged", "score_summary"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("questionnaire"), ordering="version__title")
+    def questionnaire(self, obj: Response) -> str:
+        return obj.version.title
+
+    @admin.display(description=_("scores"))
+    def score_summary(self, obj: Response) -> str:
+        return scores_table(obj.scores)
+
+
+@admin.register(AssignmentSchedule)
+class AssignmentScheduleAdmin(RespondentScopedAdmin):
+    list_display = ["respondent", "instrument", "every_weeks", "occurrences", "max_occurrences", "next_at", "active"]
+    list_filter = ["active"]
+    list_select_related = ["respondent", "instrument"]
+    actions = ["stop"]
+    readonly_fields = [
+        "respondent",
+        "instrument",
+        "every_weeks",
+        "max_occurrences",
+        "occurrences",
+        "next_at",
+        "expires_in_days",
+        "message",
+        "release_scores",
+        "assigned_by",
+        "active",
+        "ended_reason",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Stop repeating"), permissions=["change"])
+    def stop(self, request: HttpRequest, queryset) -> None:
+        for schedule in queryset:
+            assignments.schedule_stop(schedule=schedule)
+        self.message_user(request, _("Stopped."), messages.SUCCESS)

@@ -29,3 +29,39 @@ def get_respondent_model():
         raise ImproperlyConfigured(
             f"ASSESSMENTS_RESPONDENT_MODEL refers to model {label!r}, which is not installed."
         ) from exc
+
+
+def _get(name: str, default):
+    return getattr(settings, f"ASSESSMENTS_{name}", default)
+
+
+def hooks_path() -> str:
+    """``ASSESSMENTS_HOOKS``: dotted path of the host's hooks class (see ``assessments.hooks``)."""
+    return str(_get("HOOKS", "assessments.hooks.DefaultHooks"))
+
+
+def site_url() -> str:
+    """``ASSESSMENTS_SITE_URL``: scheme and host that private links start with (no trailing slash)."""
+    return str(_get("SITE_URL", getattr(settings, "TANDEM_SITE_URL", "http://localhost:8000"))).rstrip("/")
+
+
+def reminder_policy() -> dict:
+    """``ASSESSMENTS_REMINDERS``: when unfinished questionnaires are reminded.
+
+    ``after_sent_days`` counts from the invitation, ``before_expiry_days`` back from the expiry;
+    ``max`` caps the reminders per assignment. Default: 3 days after, 1 day before, at most 2.
+    """
+    policy = {"after_sent_days": [3], "before_expiry_days": [1], "max": 2}
+    policy.update(_get("REMINDERS", {}))
+    return policy
+
+
+def link_rate_limit() -> tuple[int, int]:
+    """``ASSESSMENTS_LINK_RATE_LIMIT``: (requests, seconds) per IP address on the link pages; 0 requests: no limit."""
+    requests, seconds = _get("LINK_RATE_LIMIT", (120, 600))
+    return int(requests), int(seconds)
+
+
+def scores_visible_minutes() -> int:
+    """How long after submitting a client may see released scores on the thank-you page."""
+    return int(_get("SCORES_VISIBLE_MINUTES", 60))

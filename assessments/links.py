@@ -1,19 +1,21 @@
 """Private links to a questionnaire: capabilities that are issued, hashed and checked here.
 
 A token is 256 bits from ``secrets``; only its SHA-256 is stored, so a database leak exposes no
-working link. Looking a token up reveals only *why* it does not work, never whose it is.
+working link. Looking a token up reveals only *why* it does not work, never whose it is. A used
+link still returns its assignment, so the thank-you page can show released scores for a while.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import OPEN_STATUSES, Assignment, AssignmentStatus
+from assessments.models import OPEN_STATUSES, Assignment, AssignmentLink, AssignmentStatus
 
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100
@@ -35,30 +37,44 @@ def token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def link_issue(*, assignment: Assignment) -> str:
-    """Issue a fresh token for ``assignment`` and return it; any earlier link stops working."""
+def link_issue(*, assignment: Assignment, now: datetime | None = None) -> str:
+    """Issue one more working link to ``assignment`` and return its token; earlier links keep working."""
+    now = now or timezone.now()
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if locked.status not in OPEN_STATUSES or locked.expires_at <= timezone.now():
+    if locked.status not in OPEN_STATUSES or locked.expires_at <= now:
         raise LinkClosed(f"Assignment {locked.pk} is {locked.get_status_display().lower()}; it takes no new link.")
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    locked.token_hash = token_hash(raw)
-    locked.link_issued_at = timezone.now()
-    locked.save(update_fields=["token_hash", "link_issued_at"])
-    assignment.token_hash, assignment.link_issued_at = locked.token_hash, locked.link_issued_at
+    AssignmentLink.objects.create(assignment=locked, token_hash=token_hash(raw), issued_at=now)
+    locked.link_issued_at = now
+    locked.save(update_fields=["link_issued_at"])
+    assignment.link_issued_at = now
     return raw
 
 
-def link_resolve(raw: object) -> tuple[Assignment | None, LinkProblem | None]:
-    """The assignment a token opens, or why it opens nothing (unknown, expired, cancelled, used)."""
+def links_revoke(*, assignment: Assignment) -> int:
+    """Every link to ``assignment`` stops working (resend, cancel)."""
+    deleted, _ = AssignmentLink.objects.filter(assignment_id=assignment.pk).delete()
+    return deleted
+
+
+def link_resolve(
+    raw: object, *, select_related: tuple[str, ...] = (), now: datetime | None = None
+) -> tuple[Assignment | None, LinkProblem | None]:
+    """The assignment a token opens, or why it opens nothing (unknown, expired, cancelled, used).
+
+    One query; ``select_related`` names further relations of the assignment to fetch with it.
+    """
     if not isinstance(raw, str) or not raw or len(raw) > MAX_TOKEN_LENGTH:
         return None, LinkProblem.UNKNOWN
-    assignment = Assignment.objects.select_related("version").filter(token_hash=token_hash(raw)).first()
+    assignment = (
+        Assignment.objects.select_related("version", *select_related).filter(links__token_hash=token_hash(raw)).first()
+    )
     if assignment is None:
         return None, LinkProblem.UNKNOWN
     if assignment.status == AssignmentStatus.CANCELLED:
         return None, LinkProblem.CANCELLED
     if assignment.status == AssignmentStatus.COMPLETED:
-        return None, LinkProblem.USED
-    if assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= timezone.now():
+        return assignment, LinkProblem.USED
+    if assignment.status == AssignmentStatus.EXPIRED or assignment.expires_at <= (now or timezone.now()):
         return None, LinkProblem.EXPIRED
     return assignment, None

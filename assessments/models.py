@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.app_settings import respondent_model_label
@@ -412,7 +413,14 @@ class Assignment(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.SCHEDULED
     )
-    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    schedule = models.ForeignKey(
+        "AssignmentSchedule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("schedule"),
+    )
     link_issued_at = models.DateTimeField(_("link issued"), null=True, blank=True, editable=False)
     send_at = models.DateTimeField(_("send at"))
     expires_at = models.DateTimeField(_("expires"))
@@ -428,7 +436,13 @@ class Assignment(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    expired_at = models.DateTimeField(_("expired"), null=True, blank=True)
+    invitations_sent = models.PositiveSmallIntegerField(_("invitations sent"), default=0)
+    reminders_sent = models.PositiveSmallIntegerField(
+        _("reminder slots used"), default=0, help_text=_("Reminder slots sent or passed over, in order.")
+    )
+    last_page = models.PositiveSmallIntegerField(_("last page saved"), default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True, help_text=_("Why it was not sent, for example."))
     draft_answers = models.JSONField(_("answers so far"), default=dict, blank=True)
     response = models.OneToOneField(
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignment"
@@ -451,3 +465,75 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version.title} ({self.get_status_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class AssignmentLink(models.Model):
+    """One working private link to an assignment; only the SHA-256 of its token is stored.
+
+    An invitation and each reminder carry a link of their own, so an earlier email keeps working;
+    resending revokes them all by deleting the rows.
+    """
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("private link")
+        verbose_name_plural = _("private links")
+
+    def __str__(self) -> str:
+        return f"link {self.pk} to assignment {self.assignment_id}"
+
+
+class AssignmentSchedule(models.Model):
+    """Ask the same questionnaire again every few weeks, at most so many times.
+
+    Each occurrence is its own assignment with its own link. It stops by itself after the last
+    occurrence, or when the host says the respondent is no longer active (a discharged client).
+    """
+
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.PROTECT, related_name="schedules", verbose_name=_("questionnaire")
+    )
+    respondent = models.ForeignKey(
+        respondent_model_label(),
+        on_delete=models.CASCADE,
+        related_name="assessment_schedules",
+        verbose_name=_("respondent"),
+    )
+    every_weeks = models.PositiveSmallIntegerField(
+        _("every (weeks)"), validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    max_occurrences = models.PositiveSmallIntegerField(
+        _("at most (times)"), validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    occurrences = models.PositiveSmallIntegerField(_("assigned so far"), default=0)
+    next_at = models.DateTimeField(_("next"), null=True, blank=True)
+    expires_in_days = models.PositiveSmallIntegerField(_("each link lasts (days)"), default=14)
+    message = models.TextField(_("personal message"), blank=True, max_length=1000)
+    release_scores = models.BooleanField(_("show the scores to the client"), default=False)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    active = models.BooleanField(_("active"), default=True)
+    ended_reason = models.CharField(_("why it ended"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("repeating questionnaire")
+        verbose_name_plural = _("repeating questionnaires")
+        indexes = [models.Index(fields=["active", "next_at"], name="schedule_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(every_weeks__gte=1, max_occurrences__gte=1), name="schedule_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.title} every {self.every_weeks} weeks"

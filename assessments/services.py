@@ -6,7 +6,8 @@ Every write is atomic: an import that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from assessments import document
 from assessments.document import DocumentError, Problem
-from assessments.models import OPEN_STATUSES, Assignment, AssignmentStatus, InstrumentStatus, InstrumentVersion, Item
+from assessments.models import InstrumentStatus, InstrumentVersion, Item
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -145,6 +146,40 @@ def version_document(version: InstrumentVersion) -> dict[str, Any]:
     if version.definition is not None:
         return document.parse(version.definition)
     return document.parse(_document_from_rows(version))
+
+
+@dataclass(frozen=True)
+class PublishedForm:
+    """A published version, parsed once: its document, its pages and its questions by key."""
+
+    document: dict[str, Any]
+    pages: list[dict[str, Any]]
+    items: dict[str, dict[str, Any]]
+
+    @cached_property
+    def positions(self) -> dict[str, int]:
+        """Each item's place in the document, from 1: stable ids for the page's controls."""
+        return {key: number for number, key in enumerate(self.items, start=1)}
+
+
+_FORMS: dict[tuple[int, str], PublishedForm] = {}
+_FORMS_LIMIT = 64
+
+
+def published_form(version: InstrumentVersion) -> PublishedForm:
+    """The parsed form of a version with a frozen definition, cached per process (frozen means it never changes)."""
+    if version.definition is None:
+        doc = version_document(version)
+        return PublishedForm(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
+    key = (version.pk, str(version.published_at))
+    form = _FORMS.get(key)
+    if form is None:
+        doc = version_document(version)
+        form = PublishedForm(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
+        if len(_FORMS) >= _FORMS_LIMIT:
+            _FORMS.pop(next(iter(_FORMS)))
+        _FORMS[key] = form
+    return form
 
 
 def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
@@ -292,68 +327,3 @@ def instrument_import(raw: bytes | str | dict, *, publish: bool = False) -> tupl
 def version_score(version: InstrumentVersion, answers: dict[str, object]) -> dict[str, Any]:
     """Score answers keyed by item key against a version; ScoringError names a bad answer's item."""
     return document.result_as_json(document.score_document(version_document(version), answers))
-
-
-MAX_MESSAGE_LENGTH = 1000
-EXPIRY_DAYS = (1, 60)
-
-
-class AssignmentError(ValueError):
-    """An assignment that cannot be made or changed; the message says why, for the therapist."""
-
-
-@transaction.atomic
-def assignment_create(
-    *,
-    version: InstrumentVersion,
-    respondent: Any,
-    expires_in_days: int = 14,
-    message: str = "",
-    assigned_by: Any = None,
-    release_scores: bool = False,
-    send_at: Any = None,
-) -> Assignment:
-    """Ask ``respondent`` to answer a published version; the link is issued when the invitation is sent."""
-    if version.status != InstrumentStatus.PUBLISHED:
-        raise AssignmentError(_("Only a published questionnaire can be assigned."))
-    if not isinstance(expires_in_days, int) or not EXPIRY_DAYS[0] <= expires_in_days <= EXPIRY_DAYS[1]:
-        raise AssignmentError(_("The link must last between 1 and 60 days."))
-    message = (message or "").strip()
-    if len(message) > MAX_MESSAGE_LENGTH or "\x00" in message:
-        raise AssignmentError(_("The personal message can be at most 1,000 characters."))
-    send_at = send_at or timezone.now()
-    return Assignment.objects.create(
-        version=version,
-        respondent=respondent,
-        message=message,
-        assigned_by=assigned_by,
-        release_scores=release_scores,
-        send_at=send_at,
-        expires_at=send_at + timedelta(days=expires_in_days),
-    )
-
-
-@transaction.atomic
-def assignment_cancel(*, assignment: Assignment) -> Assignment:
-    """Withdraw an unfinished assignment: its link stops working at once."""
-    locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if locked.status not in OPEN_STATUSES:
-        raise AssignmentError(_("Only an unfinished questionnaire can be cancelled."))
-    locked.status, locked.cancelled_at, locked.token_hash = AssignmentStatus.CANCELLED, timezone.now(), None
-    locked.save(update_fields=["status", "cancelled_at", "token_hash"])
-    return locked
-
-
-@transaction.atomic
-def assignment_extend(*, assignment: Assignment, days: int) -> Assignment:
-    """Give the client more time (1 to 60 days from now); an expired, unfinished one reopens."""
-    if not isinstance(days, int) or not EXPIRY_DAYS[0] <= days <= EXPIRY_DAYS[1]:
-        raise AssignmentError(_("Extend by between 1 and 60 days."))
-    locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    if locked.status in (AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED):
-        raise AssignmentError(_("A completed or cancelled questionnaire cannot be extended."))
-    locked.expires_at = max(locked.expires_at, timezone.now()) + timedelta(days=days)
-    if locked.status == AssignmentStatus.EXPIRED:
-        locked.status = AssignmentStatus.SENT if locked.sent_at else AssignmentStatus.SCHEDULED
-    locked.save(update_fields=["expires_at", "status"])
-    return locked

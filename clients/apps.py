@@ -10,7 +10,11 @@ class ClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from clients.assessment_hooks import mint_link
+        from clients.emails import LINK_PERSONALISER
         from clients.preferences import client_channels
+        from practice.outbox import register_personaliser
         from practice.subscriptions import register_preference_provider
 
         register_preference_provider(client_channels)
+        register_personaliser(LINK_PERSONALISER, mint_link)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from clients.models import Channel, Client
-from clients.services import consent_set
+from clients.services import consent_set, questionnaire_emails_stop
 from practice.models import Practice
 from practice.subscriptions import NEWSLETTER_CHECKBOX, PreferenceCheckbox
 
@@ -37,7 +37,11 @@ class ClientChannels:
     def save(self, *, practice: Practice, email: str, ticked: set[str]) -> None:
         for client in self._clients(practice, email):
             for channel in CHANNELS:
-                if client.has_consent(channel) and f"client-{channel.value}" not in ticked:
+                if not client.has_consent(channel) or f"client-{channel.value}" in ticked:
+                    continue
+                if channel == Channel.QUESTIONNAIRES:
+                    questionnaire_emails_stop(client=client, source="email preferences page")
+                else:
                     consent_set(client=client, channel=channel, given=False, source="email preferences page")
             # The newsletter box belongs to the subscription; keep the client's record in step with it.
             if client.consent_newsletter and NEWSLETTER_CHECKBOX not in ticked:

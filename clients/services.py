@@ -45,3 +45,14 @@ def consent_set(
     return ConsentRecord.objects.create(
         client=locked, channel=channel, given=given, at=at, source=source, recorded_by=recorded_by
     )
+
+
+@transaction.atomic
+def questionnaire_emails_stop(*, client: Client, source: str) -> ConsentRecord | None:
+    """The client withdraws consent to questionnaire emails themselves; their therapist is told once."""
+    from clients.emails import questionnaire_emails_stopped
+
+    record = consent_set(client=client, channel=Channel.QUESTIONNAIRES, given=False, source=source)
+    if record is not None:
+        questionnaire_emails_stopped(client, record.pk)
+    return record

@@ -12,6 +12,17 @@ from django.db.models import Q
 
 from practice.models import ROLE_GROUPS, Role
 
+#: Assigning questionnaires and reading the answers: every therapist, for their own clients.
+ASSIGNING = (
+    "assessments.view_assignment",
+    "assessments.add_assignment",
+    "assessments.change_assignment",
+    "assessments.view_assignmentschedule",
+    "assessments.add_assignmentschedule",
+    "assessments.change_assignmentschedule",
+    "assessments.view_response",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: (
         "practice.view_practice",
@@ -30,6 +41,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             for action in ("view", "add", "change", "delete")
         ),
         "assessments.view_instrument",
+        *ASSIGNING,
         # Mail: owners watch the outbox and the suppression list; everyone writes the newsletter.
         "practice.view_outboundemail",
         "practice.change_outboundemail",
@@ -47,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.view_consentrecord",
         "assessments.view_instrument",
         "assessments.view_instrumentversion",
+        *ASSIGNING,
         "practice.view_subscriber",
         *(f"practice.{action}_campaign" for action in ("view", "add", "change")),
     ),

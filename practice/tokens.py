@@ -15,22 +15,28 @@ CONFIRM_MAX_AGE = 7 * 24 * 60 * 60
 
 
 def unsubscribe_token(subscriber_id: int) -> str:
-    return signing.dumps(subscriber_id, salt=UNSUBSCRIBE_SALT, compress=False)
+    return sign_id(subscriber_id, UNSUBSCRIBE_SALT)
 
 
 def read_unsubscribe_token(token: str) -> int | None:
-    return _read(token, UNSUBSCRIBE_SALT, None)
+    return read_id(token, UNSUBSCRIBE_SALT)
 
 
 def confirm_token(subscriber_id: int) -> str:
-    return signing.dumps(subscriber_id, salt=CONFIRM_SALT, compress=False)
+    return sign_id(subscriber_id, CONFIRM_SALT)
 
 
 def read_confirm_token(token: str) -> int | None:
-    return _read(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
+    return read_id(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
 
 
-def _read(token: str, salt: str, max_age: int | None) -> int | None:
+def sign_id(value: int, salt: str) -> str:
+    """An opaque token naming one id under ``salt``; other apps use their own salt."""
+    return signing.dumps(value, salt=salt, compress=False)
+
+
+def read_id(token: str, salt: str, max_age: int | None = None) -> int | None:
+    """The id in a token signed with ``salt``, or None for anything forged, altered, expired or odd."""
     if not isinstance(token, str) or len(token) > 200:
         return None
     try:

@@ -77,7 +77,7 @@ def capability_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return csrf_exempt(public_page(view))
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
     """The one answer to a bad, expired or tampered link or an unknown practice: calm, and revealing nothing."""
     return render(request, "practice/public/not_found.html", status=404)
 
@@ -116,7 +116,7 @@ def subscribe(request: HttpRequest, practice_id: int) -> HttpResponse:
     """
     practice = _practice_or_none(practice_id)
     if practice is None:
-        return _not_found(request)
+        return not_found(request)
     if request.method == "POST":
         if _rate_limited(request):
             return render(request, "practice/public/rate_limited.html", {"practice": practice}, status=429)
@@ -145,7 +145,7 @@ def subscribe_thanks(request: HttpRequest, practice_id: int) -> HttpResponse:
     """The same page for every address: it carries nothing from the request."""
     practice = _practice_or_none(practice_id)
     if practice is None:
-        return _not_found(request)
+        return not_found(request)
     return render(request, "practice/public/subscribe_thanks.html", {"practice": practice})
 
 
@@ -155,7 +155,7 @@ def embed(request: HttpRequest, practice_id: int) -> HttpResponse:
     """The subscribe form as HTML for the practice to paste into its website."""
     practice = _practice_or_none(practice_id)
     if practice is None:
-        return _not_found(request)
+        return not_found(request)
     snippet = render_to_string(
         "practice/public/embed_snippet.html",
         {
@@ -173,11 +173,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows a button (mail scanners fetch links); the POST confirms."""
     subscriber = _subscriber_from(token, read_confirm_token)
     if subscriber is None or subscriber.status not in RECEIVING:
-        return _not_found(request)
+        return not_found(request)
     context = {"practice": subscriber.practice}
     if request.method == "POST":
         if not subscriber_confirm(subscriber=subscriber):
-            return _not_found(request)
+            return not_found(request)
         return render(request, "practice/public/confirmed.html", context)
     if subscriber.status == SubscriberStatus.CONFIRMED:
         return render(request, "practice/public/confirmed.html", context)
@@ -194,7 +194,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """
     subscriber = _subscriber_from(token, read_unsubscribe_token)
     if subscriber is None:
-        return _not_found(request)
+        return not_found(request)
     context = {"practice": subscriber.practice, "preferences_token": token}
     if request.method == "POST":
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
@@ -209,7 +209,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     """What the address receives from the practice, with a box per choice (see ``PREFERENCE_PROVIDERS``)."""
     subscriber = _subscriber_from(token, read_unsubscribe_token)
     if subscriber is None:
-        return _not_found(request)
+        return not_found(request)
     saved = False
     form = PreferencesForm(checkboxes=preference_checkboxes(subscriber=subscriber))
     if request.method == "POST":

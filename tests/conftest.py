@@ -231,3 +231,29 @@ def smtp_server():
         yield sink, f"smtp://127.0.0.1:{controller.port}"
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server, settings):
+    """Django's SMTP backend pointed at a live aiosmtpd sink; returns the sink."""
+    sink, url = smtp_server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = int(url.rsplit(":", 1)[1])
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.PRACTICE_OUTBOX_RETRY_BASE_SECONDS = 60
+    return sink
+
+
+@pytest.fixture
+def consenting(db):
+    """Record a client's consent to questionnaire emails, as the therapist would in the admin."""
+    from clients.models import Channel
+    from clients.services import consent_set
+
+    def give(client: Client) -> Client:
+        consent_set(client=client, channel=Channel.QUESTIONNAIRES, given=True, source="test")
+        return client
+
+    return give

@@ -87,3 +87,18 @@ def make_version(db) -> Callable[..., object]:
         return version
 
     return make
+
+
+@pytest.fixture
+def open_assignment(make_version, cara, consenting):
+    """A sent assignment of the small instrument to Cara (who consents), and a working raw token to it."""
+    from assessments import assignments, links
+
+    def make(doc: dict | None = None, **options):
+        consenting(cara)
+        assignment = assignments.assignment_create(version=make_version(doc), respondent=cara, **options)
+        assignments.assignment_dispatch(assignment_id=assignment.pk)
+        assignment.refresh_from_db()
+        return assignment, links.link_issue(assignment=assignment)
+
+    return make

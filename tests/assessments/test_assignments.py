@@ -8,25 +8,30 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from assessments import links, services
-from assessments.models import Assignment, AssignmentStatus
+from assessments import assignments, links
+from assessments.models import Assignment, AssignmentLink, AssignmentStatus
 
 
 @pytest.fixture
 def assignment(make_version, cara):
-    return services.assignment_create(version=make_version(), respondent=cara, message="See you on Tuesday.")
+    return assignments.assignment_create(
+        version=make_version(),
+        respondent=cara,
+        message="See you on Tuesday.",
+        send_at=timezone.now() + timedelta(hours=1),
+    )
 
 
 def test_an_assignment_starts_scheduled_with_a_fourteen_day_expiry(assignment):
     assert assignment.status == AssignmentStatus.SCHEDULED
     assert assignment.expires_at - assignment.send_at == timedelta(days=14)
-    assert assignment.token_hash is None and not assignment.release_scores
+    assert not assignment.links.exists() and not assignment.release_scores
 
 
 def test_a_link_has_256_bits_and_only_its_hash_is_stored(assignment):
     raw = links.link_issue(assignment=assignment)
     assert len(raw) >= 43  # 32 bytes, URL-safe base64
-    assert Assignment.objects.get(pk=assignment.pk).token_hash == links.token_hash(raw)
+    assert list(AssignmentLink.objects.values_list("token_hash", flat=True)) == [links.token_hash(raw)]
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
@@ -45,11 +50,19 @@ def test_malformed_tokens_open_nothing(db, raw):
     assert links.link_resolve(raw) == (None, links.LinkProblem.UNKNOWN)
 
 
-def test_a_reissued_link_replaces_the_old_one(assignment):
-    old = links.link_issue(assignment=assignment)
-    new = links.link_issue(assignment=assignment)
-    assert links.link_resolve(old) == (None, links.LinkProblem.UNKNOWN)
-    assert links.link_resolve(new)[0] == assignment
+def test_each_email_gets_its_own_link_and_earlier_ones_keep_working(assignment):
+    first = links.link_issue(assignment=assignment)
+    second = links.link_issue(assignment=assignment)
+    assert first != second
+    assert links.link_resolve(first)[0] == assignment
+    assert links.link_resolve(second)[0] == assignment
+
+
+def test_revoking_stops_every_link(assignment):
+    first, second = links.link_issue(assignment=assignment), links.link_issue(assignment=assignment)
+    assert links.links_revoke(assignment=assignment) == 2
+    assert links.link_resolve(first) == (None, links.LinkProblem.UNKNOWN)
+    assert links.link_resolve(second) == (None, links.LinkProblem.UNKNOWN)
 
 
 def test_an_expired_link_says_so(assignment):
@@ -62,8 +75,8 @@ def test_an_expired_link_says_so(assignment):
 
 def test_a_cancelled_assignment_closes_its_link_and_takes_no_new_one(assignment):
     raw = links.link_issue(assignment=assignment)
-    services.assignment_cancel(assignment=assignment)
-    assert links.link_resolve(raw) == (None, links.LinkProblem.UNKNOWN)  # the hash is gone too
+    assignments.assignment_cancel(assignment=assignment)
+    assert links.link_resolve(raw) == (None, links.LinkProblem.CANCELLED)
     with pytest.raises(links.LinkClosed):
         links.link_issue(assignment=assignment)
 
@@ -71,7 +84,7 @@ def test_a_cancelled_assignment_closes_its_link_and_takes_no_new_one(assignment)
 def test_a_completed_assignment_link_is_used(assignment):
     raw = links.link_issue(assignment=assignment)
     Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.COMPLETED)
-    assert links.link_resolve(raw) == (None, links.LinkProblem.USED)
+    assert links.link_resolve(raw) == (assignment, links.LinkProblem.USED)
 
 
 @pytest.mark.parametrize(
@@ -85,14 +98,14 @@ def test_a_completed_assignment_link_is_used(assignment):
     ],
 )
 def test_bad_assignment_requests_are_refused_clearly(make_version, cara, changes, message):
-    with pytest.raises(services.AssignmentError, match=message):
-        services.assignment_create(version=make_version(), respondent=cara, **changes)
+    with pytest.raises(assignments.AssignmentError, match=message):
+        assignments.assignment_create(version=make_version(), respondent=cara, **changes)
     assert not Assignment.objects.exists()
 
 
 def test_only_a_published_version_can_be_assigned(make_version, cara):
-    with pytest.raises(services.AssignmentError, match="published"):
-        services.assignment_create(version=make_version(publish=False), respondent=cara)
+    with pytest.raises(assignments.AssignmentError, match="published"):
+        assignments.assignment_create(version=make_version(publish=False), respondent=cara)
 
 
 def test_extending_reopens_an_expired_assignment(assignment):
@@ -101,11 +114,11 @@ def test_extending_reopens_an_expired_assignment(assignment):
         send_at=timezone.now() - timedelta(days=15),
         expires_at=timezone.now() - timedelta(days=1),
     )
-    extended = services.assignment_extend(assignment=assignment, days=7)
+    extended = assignments.assignment_extend(assignment=assignment, days=7)
     assert extended.status == AssignmentStatus.SCHEDULED
     assert extended.expires_at > timezone.now() + timedelta(days=6)
-    with pytest.raises(services.AssignmentError):
-        services.assignment_extend(assignment=assignment, days=90)
+    with pytest.raises(assignments.AssignmentError):
+        assignments.assignment_extend(assignment=assignment, days=90)
 
 
 def test_a_version_with_assignments_cannot_be_deleted(assignment):

@@ -13,18 +13,6 @@ from practice import outbox
 from practice.models import DeliveryState, EmailStatus, OutboundEmail, Suppression
 
 
-@pytest.fixture
-def smtp(smtp_server, settings):
-    sink, url = smtp_server
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = int(url.rsplit(":", 1)[1])
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 5
-    settings.PRACTICE_OUTBOX_RETRY_BASE_SECONDS = 60
-    return sink
-
-
 def put(practice, n: int, *, kind: str = "newsletter", prefix: str = "person", **extra) -> list[OutboundEmail]:
     return [
         outbox.enqueue(

@@ -1,0 +1,354 @@
+"""The respondent's pages, reached only through a private link: start, one page per section, review, thanks.
+
+Server-rendered and usable without JavaScript. Every answer from a link page is
+``Cache-Control: no-store``, ``Referrer-Policy: no-referrer`` and ``noindex``; a link that does not
+work gets a calm page that names neither the respondent nor the questionnaire. A GET changes
+nothing but the time the link was first opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from assessments import app_settings, document
+from assessments.assignments import (
+    AnswerError,
+    AssignmentClosed,
+    Incomplete,
+    assignment_open,
+    assignment_save_answers,
+    assignment_submit,
+    missing_answers,
+)
+from assessments.forms import FIELD_PREFIX, AnswerPageForm
+from assessments.hooks import get_hooks
+from assessments.links import LinkProblem, link_resolve
+from assessments.models import Assignment, AssignmentStatus
+from assessments.services import PublishedForm, published_form
+
+#: A page of answers is a few kilobytes; anything far larger is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
+PROBLEM_STATUS = {
+    LinkProblem.UNKNOWN: 404,
+    LinkProblem.EXPIRED: 410,
+    LinkProblem.CANCELLED: 410,
+    LinkProblem.USED: 410,
+}
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    limit, window = app_settings.link_rate_limit()
+    if limit <= 0:
+        return False
+    address = request.META.get("REMOTE_ADDR", "") or "unknown"
+    key = "assessments:link:rate:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+    cache.add(key, 0, timeout=window)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window)
+        used = 1
+    return used > limit
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def problem_page(request: HttpRequest, problem: LinkProblem, status: int | None = None) -> HttpResponse:
+    return render(
+        request, f"assessments/respond/link_{problem.value}.html", {}, status=status or PROBLEM_STATUS[problem]
+    )
+
+
+def link_page(*, allow_used: bool = False) -> Callable:
+    """Resolve the token in the URL, or answer with the page saying why it does not work.
+
+    CSRF-exempt: the token is the capability a forged cross-site POST would need, and under
+    ``no-referrer`` browsers post ``Origin: null``, which Django's CSRF check refuses.
+    """
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _rate_limited(request):
+                return _private(render(request, "assessments/respond/rate_limited.html", {}, status=429))
+            if _body_size(request) > MAX_BODY_BYTES:
+                return _private(render(request, "assessments/respond/too_large.html", {}, status=413))
+            hooks = get_hooks()
+            related = ("respondent", *(f"respondent__{name}" for name in hooks.respondent_select_related()))
+            assignment, problem = link_resolve(token, select_related=related)
+            if problem is not None and not (allow_used and problem == LinkProblem.USED):
+                return _private(problem_page(request, problem))
+            request.link_token = token
+            return _private(view(request, assignment, *args, **kwargs))
+
+        return wrapped
+
+    return decorate
+
+
+def _body_size(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_BODY_BYTES + 1
+
+
+def _url(request: HttpRequest, name: str, *args: Any) -> str:
+    return reverse(f"assessments:{name}", args=[request.link_token, *args])
+
+
+def _context(request: HttpRequest, assignment: Assignment, form: PublishedForm, **extra: Any) -> dict[str, Any]:
+    return {
+        "assignment": assignment,
+        "version": assignment.version,
+        "document": form.document,
+        "token": request.link_token,
+        **get_hooks().page_context(assignment),
+        **extra,
+    }
+
+
+def visible_pages(form: PublishedForm, answers: dict[str, object]) -> list[tuple[int, dict[str, Any], list[dict]]]:
+    """(number, page, items shown) for each page with something to show for these answers; numbers start at 1."""
+    shown = document.enabled_keys(form.document, answers)
+    result = []
+    for number, page in enumerate(form.pages, start=1):
+        items = [item for item in page["items"] if item["key"] in shown]
+        if any(item["type"] in document.QUESTION_TYPES for item in items):
+            result.append((number, page, items))
+    return result
+
+
+@require_safe
+@link_page()
+def start(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    assignment_open(assignment=assignment)
+    form = published_form(assignment.version)
+    pages = visible_pages(form, assignment.draft_answers)
+    numbers = [number for number, _page, _items in pages]
+    resume = assignment.last_page if assignment.last_page in numbers else (numbers[0] if numbers else None)
+    questions = sum(1 for item in form.document["items"] if item["type"] in document.QUESTION_TYPES)
+    context = _context(
+        request,
+        assignment,
+        form,
+        first_url=_url(request, "page", numbers[0]) if numbers else _url(request, "review"),
+        resume_url=_url(request, "page", resume) if resume and assignment.draft_answers else None,
+        question_count=questions,
+        page_count=len(numbers),
+    )
+    return render(request, "assessments/respond/start.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@link_page()
+def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpResponse:
+    form_plan = published_form(assignment.version)
+    answers = dict(assignment.draft_answers)
+    pages = visible_pages(form_plan, answers)
+    numbers = [n for n, _page, _items in pages]
+    if number not in numbers:
+        return HttpResponseRedirect(_url(request, "start"))
+    index = numbers.index(number)
+    _n, section, items = pages[index]
+    status = 200
+    notice = ""
+    if request.method == "POST":
+        form = AnswerPageForm(section["items"], request.POST)
+        unknown = form.unknown_fields()
+        if unknown:
+            form = AnswerPageForm(items, initial=_initial(items, answers))
+            notice = "forged"
+            status = 400
+        elif form.is_valid():
+            action = request.POST.get("action", "next")
+            posted = form.answers()
+            merged = {k: v for k, v in {**answers, **posted}.items() if v is not None}
+            missing = missing_answers(form_plan.document, merged, [item["key"] for item in form.items])
+            if action == "next" and missing:
+                form.add_missing(missing)
+                status = 400
+            else:
+                try:
+                    saved = assignment_save_answers(assignment=assignment, answers=posted, page=number)
+                except AssignmentClosed:
+                    return problem_page(request, LinkProblem.EXPIRED)
+                except AnswerError as exc:
+                    form.add_error(FIELD_PREFIX + exc.key, str(exc))
+                    status = 400
+                else:
+                    return _after_save(request, form_plan, saved, number, items, action)
+        else:
+            status = 400
+    else:
+        form = AnswerPageForm(items, initial=_initial(items, answers))
+        if request.GET.get("check"):  # sent back from the review: point at what is still unanswered
+            form = AnswerPageForm(items, _as_data(_initial(items, answers)))
+            if form.is_valid():
+                form.add_missing(missing_answers(form_plan.document, answers, [item["key"] for item in form.items]))
+        if request.GET.get("more"):
+            notice = "more"
+    questions = _questions(items, form, form_plan.positions)
+    context = _context(
+        request,
+        assignment,
+        form_plan,
+        section=section,
+        questions=questions,
+        errors=_error_summary(questions),
+        notice=notice,
+        page_number=index + 1,
+        page_count=len(numbers),
+        action_url=_url(request, "page", number),
+        is_first=index == 0,
+    )
+    return render(request, "assessments/respond/page.html", context, status=status)
+
+
+def _after_save(
+    request: HttpRequest, form_plan: PublishedForm, saved: dict, number: int, items: list[dict], action: str
+) -> HttpResponse:
+    if action == "save":
+        return _see_other(_url(request, "saved"))
+    pages = visible_pages(form_plan, saved)
+    numbers = [n for n, _page, _items in pages]
+    if action == "back":
+        earlier = [n for n in numbers if n < number]
+        return _see_other(_url(request, "page", earlier[-1]) if earlier else _url(request, "start"))
+    shown_before = {item["key"] for item in items}
+    shown_now = next((shown for n, _page, shown in pages if n == number), [])
+    if any(item["key"] not in shown_before and item["type"] in document.QUESTION_TYPES for item in shown_now):
+        return _see_other(_url(request, "page", number) + "?more=1")  # an answer opened a question on this page
+    later = [n for n in numbers if n > number]
+    return _see_other(_url(request, "page", later[0]) if later else _url(request, "review"))
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _initial(items: list[dict], answers: dict[str, object]) -> dict[str, object]:
+    return {FIELD_PREFIX + item["key"]: answers[item["key"]] for item in items if item["key"] in answers}
+
+
+def _as_data(initial: dict[str, object]) -> QueryDict:
+    data = QueryDict(mutable=True)
+    for name, value in initial.items():
+        data.setlist(name, [str(v) for v in value] if isinstance(value, list) else [str(value)])
+    return data
+
+
+def _questions(items: list[dict], form: AnswerPageForm, positions: dict[str, int]) -> list[dict[str, Any]]:
+    """What the page template needs for each item: its text, its control's value(s) and its error."""
+    result = []
+    for item in items:
+        entry: dict[str, Any] = {"item": item, "id": f"q{positions[item['key']]}"}
+        if item["type"] in document.QUESTION_TYPES:
+            name = FIELD_PREFIX + item["key"]
+            value = form[name].value()
+            chosen = {str(v) for v in (value if isinstance(value, list) else [] if value is None else [value])}
+            entry.update(
+                name=name,
+                value="" if value is None or isinstance(value, list) else value,
+                errors=form.errors.get(name, []),
+                choices=[
+                    {"code": option["code"], "label": option["label"], "checked": option["code"] in chosen}
+                    for option in item.get("_options") or item["options"]
+                ],
+            )
+        result.append(entry)
+    return result
+
+
+def _error_summary(questions: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"id": question["id"], "text": question["item"]["text"], "error": error}
+        for question in questions
+        for error in question.get("errors", [])
+    ]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@link_page()
+def review(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    form_plan = published_form(assignment.version)
+    answers = assignment.draft_answers
+    if request.method == "POST":
+        try:
+            assignment_submit(assignment=assignment)
+        except Incomplete as exc:
+            pages = visible_pages(form_plan, answers)
+            number = next((n for n, _page, items in pages if exc.keys[0] in {i["key"] for i in items}), None)
+            target = _url(request, "page", number) + "?check=1" if number else _url(request, "start")
+            return _see_other(target)
+        except AssignmentClosed:
+            return problem_page(request, LinkProblem.EXPIRED)
+        return _see_other(_url(request, "done"))
+    sections = []
+    for number, section, items in visible_pages(form_plan, answers):
+        rows = [
+            {"text": item["text"], "answer": _answer_label(item, answers.get(item["key"]))}
+            for item in items
+            if item["type"] in document.QUESTION_TYPES
+        ]
+        sections.append({"heading": section["heading"], "rows": rows, "url": _url(request, "page", number)})
+    missing = missing_answers(form_plan.document, answers)
+    context = _context(request, assignment, form_plan, sections=sections, missing=len(missing))
+    return render(request, "assessments/respond/review.html", context)
+
+
+def _answer_label(item: dict, value: object) -> str:
+    if value in (None, "", []):
+        return ""
+    if item["type"] in ("single_choice", "multiple_choice"):
+        labels = {option["code"]: option["label"] for option in item.get("_options") or item["options"]}
+        codes = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(str(code), str(code)) for code in codes)
+    return str(value)
+
+
+@require_safe
+@link_page()
+def saved(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    form_plan = published_form(assignment.version)
+    return render(request, "assessments/respond/saved.html", _context(request, assignment, form_plan))
+
+
+@require_safe
+@link_page(allow_used=True)
+def done(request: HttpRequest, assignment: Assignment) -> HttpResponse:
+    """Thanks, and the scores if the therapist released them, for a short while after submitting."""
+    if assignment.status != AssignmentStatus.COMPLETED:
+        return HttpResponseRedirect(_url(request, "start"))
+    window = timedelta(minutes=app_settings.scores_visible_minutes())
+    if assignment.completed_at is None or timezone.now() - assignment.completed_at > window:
+        return problem_page(request, LinkProblem.USED)
+    scores = []
+    if assignment.release_scores and assignment.response_id:
+        scores = [
+            {"label": scale["label"], "value": scale["value"], "band": scale["band"]}
+            for scale in assignment.response.scores.get("scales", {}).values()
+            if scale.get("value") is not None
+        ]
+    form_plan = published_form(assignment.version)
+    return render(request, "assessments/respond/done.html", _context(request, assignment, form_plan, scores=scores))

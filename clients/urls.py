@@ -1,0 +1,13 @@
+"""Public pages of the clients app."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("email/stop-questionnaires/<str:token>/", views.stop_questionnaires, name="stop_questionnaires"),
+]
