@@ -11,7 +11,7 @@ import json
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -422,6 +422,12 @@ class RespondentScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):
         allowed = get_hooks().respondents_for_user(request.user)
         return super().get_queryset(request).filter(**{f"{self.respondent_path}__in": allowed.values("pk")})
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("Not found."))
+        return obj
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # records of care: erasure is its own, audited, process

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from assessments.assignments import AssignmentError, assignment_create, schedule_create
+from assessments.hooks import get_hooks
+from assessments.models import Assignment
+from clients.forms import AssignForm
 from clients.models import Channel, Client, ConsentRecord
 from clients.services import consent_set
 from practice.admin import ScopedModelAdmin
+
+MAX_ASSIGN_AT_ONCE = 200
 
 
 class ConsentRecordInline(admin.TabularInline):
@@ -27,6 +38,28 @@ class ConsentRecordInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).for_user(request.user).select_related("recorded_by")
+
+
+class AssignmentInline(admin.TabularInline):
+    """The client's questionnaires, newest first; each opens its own page (scores, resend, cancel)."""
+
+    model = Assignment
+    fk_name = "respondent"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["version", "status", "sent_at", "expires_at", "completed_at", "reminders_sent"]
+    readonly_fields = fields
+    verbose_name_plural = _("questionnaires")
+
+    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("version")
 
 
 @admin.register(Client)
@@ -68,7 +101,8 @@ class ClientAdmin(ScopedModelAdmin):
         ),
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [ConsentRecordInline]
+    inlines = [ConsentRecordInline, AssignmentInline]
+    actions = ["assign_questionnaire"]
 
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, obj: Client) -> str:
@@ -82,6 +116,96 @@ class ClientAdmin(ScopedModelAdmin):
         initial = super().get_changeform_initial_data(request)
         initial.setdefault("therapist", request.user.pk)
         return initial
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.assign_view)
+        return [path("assign/", view, name="clients_client_assign"), *super().get_urls()]
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, **kwargs) -> HttpResponse:
+        context["can_assign"] = request.user.has_perm("assessments.add_assignment")
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    @admin.action(description=_("Assign a questionnaire"), permissions=["assign"])
+    def assign_questionnaire(self, request: HttpRequest, queryset) -> HttpResponseRedirect:
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:MAX_ASSIGN_AT_ONCE])
+        return HttpResponseRedirect(f"{reverse('admin:clients_client_assign')}?ids={ids}")
+
+    def has_assign_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("assessments.add_assignment")
+
+    def _selected(self, request: HttpRequest, raw: str) -> list[Client]:
+        """The clients named in ``raw`` that this user may see; anything else is silently not there."""
+        parts = [part.strip() for part in raw.split(",")]
+        ids = [int(part) for part in parts if part.isascii() and part.isdigit() and len(part) < 19]
+        return list(self.get_queryset(request).filter(pk__in=ids[:MAX_ASSIGN_AT_ONCE]))
+
+    def assign_view(self, request: HttpRequest) -> HttpResponse:
+        """Assign a questionnaire to the selected clients (from the list's action or a client's page)."""
+        if not self.has_assign_permission(request):
+            raise PermissionDenied
+        raw = request.POST.get("ids", "") if request.method == "POST" else request.GET.get("ids", "")
+        clients = self._selected(request, raw)
+        if not clients:
+            raise Http404(gettext("No client selected."))
+        hooks = get_hooks()
+        for client in clients:
+            client.may_contact = hooks.may_contact(client)
+        form = AssignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done, refused = self._assign(request, form.cleaned_data, clients)
+            if done:
+                self.message_user(
+                    request,
+                    gettext("Assigned to %(count)s client(s); the invitations are on their way.") % {"count": done},
+                    messages.SUCCESS,
+                )
+            for message in refused:
+                self.message_user(request, message, messages.WARNING)
+            if len(clients) == 1:
+                return HttpResponseRedirect(reverse("admin:clients_client_change", args=[clients[0].pk]))
+            return HttpResponseRedirect(reverse("admin:clients_client_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "clients": clients,
+            "ids": ",".join(str(client.pk) for client in clients),
+            "title": gettext("Assign a questionnaire"),
+        }
+        return TemplateResponse(request, "admin/clients/client/assign.html", context)
+
+    def _assign(self, request: HttpRequest, data: dict, clients: list[Client]) -> tuple[int, list[str]]:
+        done, refused = 0, []
+        version = data["instrument"].published_version
+        for client in clients:
+            if not client.may_contact:
+                refused.append(
+                    gettext("Skipped %(client)s: they cannot be emailed questionnaires.") % {"client": client}
+                )
+                continue
+            options = {
+                "respondent": client,
+                "expires_in_days": data["expires_in_days"],
+                "message": data["message"],
+                "release_scores": data["release_scores"],
+                "assigned_by": request.user,
+            }
+            try:
+                with transaction.atomic():
+                    if data["repeat"]:
+                        schedule_create(
+                            instrument=data["instrument"],
+                            every_weeks=data["every_weeks"],
+                            max_occurrences=data["max_occurrences"],
+                            **options,
+                        )
+                    else:
+                        assignment_create(version=version, **options)
+            except AssignmentError as exc:
+                refused.append(f"{client}: {exc}")
+            else:
+                done += 1
+        return done, refused
 
     def save_model(self, request: HttpRequest, obj: Client, form, change: bool) -> None:
         """Save the record, then route consent changes through the service that logs them."""

@@ -257,3 +257,16 @@ def consenting(db):
         return client
 
     return give
+
+
+@pytest.fixture
+def make_version(db) -> Callable[..., object]:
+    """Import and (by default) publish an instrument document: the small test instrument unless one is given."""
+    from assessments import services
+    from tests.assessments.conftest import small_document
+
+    def make(doc: dict | None = None, *, publish: bool = True):
+        version, _warnings = services.instrument_import(doc or small_document(), publish=publish)
+        return version
+
+    return make

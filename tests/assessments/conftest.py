@@ -79,17 +79,6 @@ def make_document() -> Callable[..., dict]:
 
 
 @pytest.fixture
-def make_version(db) -> Callable[..., object]:
-    from assessments import services
-
-    def make(doc: dict | None = None, *, publish: bool = True):
-        version, _warnings = services.instrument_import(doc or small_document(), publish=publish)
-        return version
-
-    return make
-
-
-@pytest.fixture
 def open_assignment(make_version, cara, consenting):
     """A sent assignment of the small instrument to Cara (who consents), and a working raw token to it."""
     from assessments import assignments, links

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import assignments, links
+from assessments import assignments
 from assessments.models import Assignment, AssignmentStatus, Response
 from tests.assessments.conftest import small_document
 
@@ -144,7 +143,7 @@ def test_answers_are_saved_page_by_page_and_the_link_resumes(client, make_docume
 
 
 def test_an_answer_that_opens_a_question_shows_it_on_the_same_page(client, open_assignment):
-    assignment, token = open_assignment()
+    _assignment, token = open_assignment()
     response = client.post(url(token, "page", 1), {"item-low": "2", "action": "next"})
     assert response.status_code == 303 and response["Location"] == url(token, "page", 1) + "?more=1"
     page = client.get(response["Location"]).content.decode()
@@ -154,7 +153,7 @@ def test_an_answer_that_opens_a_question_shows_it_on_the_same_page(client, open_
 
 
 def test_back_saves_without_insisting_and_goes_to_the_previous_page(client, open_assignment):
-    assignment, token = open_assignment(two_page_document())
+    _assignment, token = open_assignment(two_page_document())
     client.post(url(token, "page", 1), {"item-low": "0", "action": "next"})
     response = client.post(url(token, "page", 2), {"item-notes": "", "action": "back"})
     assert response.status_code == 303 and response["Location"] == url(token, "page", 1)
@@ -226,7 +225,7 @@ def test_review_lists_the_answers_and_submitting_scores_them_once(client, open_a
 
 
 def test_submitting_with_a_required_answer_missing_points_at_it(client, open_assignment):
-    assignment, token = open_assignment()
+    _assignment, token = open_assignment()
     response = client.post(url(token, "review"))
     assert response.status_code == 303 and response["Location"] == url(token, "page", 1) + "?check=1"
     page = client.get(response["Location"]).content.decode()
@@ -235,7 +234,7 @@ def test_submitting_with_a_required_answer_missing_points_at_it(client, open_ass
 
 
 def test_answers_to_a_question_hidden_later_are_not_submitted(client, open_assignment):
-    assignment, token = open_assignment()
+    _assignment, token = open_assignment()
     client.post(url(token, "page", 1), {"item-low": "2", "item-harm": "3", "action": "save"})
     client.post(url(token, "page", 1), {"item-low": "0", "action": "next"})
     client.post(url(token, "review"))
