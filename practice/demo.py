@@ -47,7 +47,8 @@ CLIENTS = [
 @transaction.atomic
 def demo_load() -> list[DemoLogin]:
     """Create or refresh the demo practice; running it twice changes nothing more."""
-    from clients.models import Client
+    from clients.models import Channel, Client
+    from clients.services import consent_set
 
     practice, _ = Practice.objects.update_or_create(name=PRACTICE["name"], defaults=PRACTICE)
     users = {}
@@ -70,7 +71,7 @@ def demo_load() -> list[DemoLogin]:
         users[username] = user
         logins.append(DemoLogin(user.get_username(), password, Role(role).label))
     for therapist, first, last, preferred, status in CLIENTS:
-        Client.objects.update_or_create(
+        client, _ = Client.objects.update_or_create(
             practice=practice,
             email=f"{first}.{last}@mail.example".lower(),
             defaults={
@@ -81,4 +82,12 @@ def demo_load() -> list[DemoLogin]:
                 "status": status,
             },
         )
+        if status == "active" and not client.consent_questionnaires:
+            consent_set(
+                client=client,
+                channel=Channel.QUESTIONNAIRES,
+                given=True,
+                source="demo data",
+                recorded_by=users[therapist],
+            )
     return logins

@@ -89,3 +89,39 @@ def sign_in(page, live_server):
         return page
 
     return go
+
+
+@pytest.fixture
+def bundled_questionnaire(db):
+    """*Interdependence in Relationships*, published: transactional tests flush data migrations' rows."""
+    from pathlib import Path
+
+    import assessments
+    from assessments import services
+    from assessments.models import Instrument
+
+    instrument = Instrument.objects.filter(slug="interdependence-in-relationships").first()
+    if instrument is None or instrument.published_version is None:
+        path = Path(assessments.__file__).parent / "data" / "interdependence-in-relationships-1.0.json"
+        version, _warnings = services.instrument_import(path.read_bytes(), publish=True)
+        return version
+    return instrument.published_version
+
+
+@pytest.fixture
+def phone(chromium):
+    """A second browser at 360 by 740, as on a small phone: the client's."""
+    context = chromium.new_context(viewport={"width": 360, "height": 740}, locale="en-GB", is_mobile=True)
+    yield context
+    context.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core (shipped by the axe-playwright-python package) run on the page; violations only."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in results.response["violations"]
+    ]

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import assessments
-from assessments import services
 from assessments.models import InstrumentStatus, InstrumentVersion
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def signed_in_owner(demo, sign_in):
-    # Transactional tests flush the database between them, data migrations' rows included.
-    if not InstrumentVersion.objects.filter(instrument__slug="interdependence-in-relationships").exists():
-        path = Path(assessments.__file__).parent / "data" / "interdependence-in-relationships-1.0.json"
-        services.instrument_import(path.read_bytes(), publish=True)
+def signed_in_owner(demo, bundled_questionnaire, sign_in):
     return sign_in("tess@demo", "tandem-demo-tess")
 
 
