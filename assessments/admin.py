@@ -483,6 +483,11 @@ class AssignmentAdmin(RespondentScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # assigned from the respondent's page, where consent is checked
 
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        """Read-only: an assignment changes through its actions (resend, extend, cancel), never by editing."""
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
     @admin.display(description=_("questionnaire"), ordering="version__title")
     def questionnaire(self, obj: Assignment) -> str:
         return obj.version.title

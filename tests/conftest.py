@@ -74,6 +74,13 @@ def _eager_celery(settings):
 
 _sequence = count(1)
 
+#: The management forms of the client page's inlines (consent history, questionnaires) for admin POSTs.
+CLIENT_INLINES = {
+    f"{prefix}-{name}": "0"
+    for prefix in ("consent_records", "assessment_assignments")
+    for name in ("TOTAL_FORMS", "INITIAL_FORMS")
+}
+
 
 @pytest.fixture
 def make_practice(db) -> Callable[..., Practice]:

@@ -126,3 +126,12 @@ def test_a_version_with_assignments_cannot_be_deleted(assignment):
 
     with pytest.raises(ProtectedError):
         assignment.version.instrument.versions.all().delete()
+
+
+def test_without_host_hooks_only_superusers_see_respondents(db, cara, tess, django_user_model):
+    from assessments.hooks import DefaultHooks
+
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "a-long-password-1")
+    assert list(DefaultHooks().respondents_for_user(tess)) == []
+    assert cara in DefaultHooks().respondents_for_user(root)
+    assert not DefaultHooks().respondents_for_user(None).exists()

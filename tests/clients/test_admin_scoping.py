@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clients.models import Client, ConsentRecord
 from clients.services import consent_set
+from tests.conftest import CLIENT_INLINES
 
 VISIBLE = {
     "tess": {"cara", "fiona"},
@@ -161,8 +162,7 @@ def test_therapist_can_only_file_clients_under_themselves(browse, cast):
         "last_name": "Quill",
         "email": "nadia@example.net",
         "status": "active",
-        "consent_records-TOTAL_FORMS": "0",
-        "consent_records-INITIAL_FORMS": "0",
+        **CLIENT_INLINES,
     }
     response = browser.post(reverse("admin:clients_client_add"), data)
     assert response.status_code == 200
@@ -182,8 +182,7 @@ def test_client_cannot_be_moved_into_another_practice(browse, cast):
             "last_name": "Whitfield",
             "email": cara.email,
             "status": "active",
-            "consent_records-TOTAL_FORMS": "0",
-            "consent_records-INITIAL_FORMS": "0",
+            **CLIENT_INLINES,
         },
     )
     assert response.status_code == 200

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Channel, Client, ConsentRecord
 from clients.services import consent_set
+from tests.conftest import CLIENT_INLINES
 
 
 def test_giving_consent_sets_the_flag_and_records_when(cara, tess):
@@ -52,8 +53,7 @@ def client_form(person: Client, **changes) -> dict[str, object]:
         "last_name": person.last_name,
         "email": person.email,
         "status": person.status,
-        "consent_records-TOTAL_FORMS": "0",
-        "consent_records-INITIAL_FORMS": "0",
+        **CLIENT_INLINES,
     }
     for channel in Channel:
         if person.has_consent(channel):
@@ -96,8 +96,7 @@ def test_a_new_client_with_consent_gets_a_record_per_channel(client, tess, harbo
             "status": "active",
             "consent_questionnaires": "on",
             "consent_appointment_reminders": "on",
-            "consent_records-TOTAL_FORMS": "0",
-            "consent_records-INITIAL_FORMS": "0",
+            **CLIENT_INLINES,
         },
     )
     assert response.status_code == 302

@@ -292,3 +292,30 @@ def test_a_repeating_questionnaire_assigns_each_occurrence_and_stops_at_discharg
         assignments.schedule_create(
             instrument=version.instrument, respondent=cara, every_weeks=1, max_occurrences=2, expires_in_days=14
         )
+
+
+def test_the_therapist_resends_extends_and_cancels_from_the_assignment_list(client, tess, cara, consenting, version):
+    from assessments import links
+
+    consenting(cara)
+    assignment = assignments.assignment_create(version=version, respondent=cara, send_at=timezone.now())
+    assignments.assignment_dispatch(assignment_id=assignment.pk)
+    old = links.link_issue(assignment=assignment)
+    client.force_login(tess)
+    changelist = reverse("admin:assessments_assignment_changelist")
+
+    def act(action: str):
+        return client.post(changelist, {"action": action, "_selected_action": [assignment.pk]}, follow=True)
+
+    assert b"Sent again with a new link: 1." in act("resend").content
+    assert links.link_resolve(old) == (None, links.LinkProblem.UNKNOWN)
+    invitations = OutboundEmail.objects.filter(kind=EmailKind.INVITATION, personalise_id=assignment.pk)
+    assert invitations.count() == 2
+    expires = Assignment.objects.get(pk=assignment.pk).expires_at
+    assert b"Extended by 7 days: 1." in act("extend_week").content
+    assert Assignment.objects.get(pk=assignment.pk).expires_at == expires + timedelta(days=7)
+    assert b"Cancelled: 1." in act("cancel").content
+    assert Assignment.objects.get(pk=assignment.pk).status == AssignmentStatus.CANCELLED
+    refused = act("resend").content.decode()
+    assert "Only an unfinished questionnaire" in refused
+    assert invitations.count() == 2
