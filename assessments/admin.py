@@ -15,15 +15,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from assessments import assignments, document, services
+from assessments import assignments, document, exports, results, services
 from assessments.document import DocumentError
 from assessments.forms import ImportForm
 from assessments.hooks import get_hooks
 from assessments.models import (
+    AccessAction,
+    AccessEvent,
     AnswerOption,
     AnswerScale,
     Assignment,
@@ -539,12 +542,18 @@ class AssignmentAdmin(RespondentScopedAdmin):
 
 @admin.register(Response)
 class ResponseAdmin(RespondentScopedAdmin):
-    list_display = ["respondent", "questionnaire", "completed_at", "flagged"]
-    list_filter = ["flagged", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
+    """Responses are read, reviewed and exported; never edited. Every look is in the access log."""
+
+    list_display = ["respondent", "questionnaire", "completed_at", "flagged", "reviewed_at"]
+    list_filter = [
+        "flagged",
+        ("reviewed_at", admin.EmptyFieldListFilter),
+        ("version__instrument", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["respondent", "version"]
     date_hierarchy = "completed_at"
-    fields = ["respondent", "version", "started_at", "completed_at", "flagged", "score_summary"]
-    readonly_fields = fields
+    change_form_template = "admin/assessments/response/change_form.html"
+    actions = ["mark_reviewed", "export_csv", "export_fhir"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -556,9 +565,112 @@ class ResponseAdmin(RespondentScopedAdmin):
     def questionnaire(self, obj: Response) -> str:
         return obj.version.title
 
-    @admin.display(description=_("scores"))
-    def score_summary(self, obj: Response) -> str:
-        return scores_table(obj.scores)
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("queue/", wrap(self.queue_view), name="assessments_response_queue"),
+            path("<path:object_id>/review/", wrap(require_POST(self.review_view)), name="assessments_response_review"),
+            *super().get_urls(),
+        ]
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super().get_queryset(request).select_related("version", "version__instrument", "respondent", "reviewed_by")
+        )
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        response_row = self.get_object(request, object_id)
+        if not self.has_view_permission(request, response_row):
+            raise PermissionDenied
+        results.record_access(user=request.user, action=AccessAction.VIEWED, responses=[response_row])
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": response_row,
+            "title": str(response_row),
+            "detail": results.response_detail(response_row),
+            "can_review": request.user.has_perm("assessments.view_response"),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        response_row = self.get_object(request, object_id)
+        results.responses_mark_reviewed(responses=Response.objects.filter(pk=response_row.pk), user=request.user)
+        self.message_user(request, _("Marked as reviewed."), messages.SUCCESS)
+        if request.POST.get("next") == "queue":
+            return HttpResponseRedirect(reverse("admin:assessments_response_queue"))
+        return HttpResponseRedirect(reverse("admin:assessments_response_change", args=[response_row.pk]))
+
+    def queue_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queue = results.review_queue(get_hooks().respondents_for_user(request.user).values("pk"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Review queue"),
+            "queue": queue,
+        }
+        return TemplateResponse(request, "admin/assessments/response/queue.html", context)
+
+    @admin.action(description=_("Mark as reviewed"), permissions=["view"])
+    def mark_reviewed(self, request: HttpRequest, queryset) -> None:
+        count = results.responses_mark_reviewed(responses=queryset, user=request.user)
+        self.message_user(request, _("Marked as reviewed: %(count)s.") % {"count": count}, messages.SUCCESS)
+
+    def _exportable(self, request: HttpRequest, queryset) -> list[Response]:
+        rows = list(queryset.order_by("completed_at", "pk"))
+        if not rows:
+            self.message_user(request, _("None of the selected responses can be exported."), messages.WARNING)
+        return rows
+
+    @admin.action(description=_("Export as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        rows = self._exportable(request, queryset)
+        if not rows:
+            return None
+        results.record_access(
+            user=request.user, action=AccessAction.EXPORTED, responses=rows, note=f"CSV of {len(rows)} responses"
+        )
+        response = HttpResponse(exports.responses_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="responses-{timezone.localdate():%Y%m%d}.csv"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Export as FHIR QuestionnaireResponse (JSON)"), permissions=["view"])
+    def export_fhir(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        rows = self._exportable(request, queryset)
+        if not rows:
+            return None
+        results.record_access(
+            user=request.user,
+            action=AccessAction.EXPORTED,
+            responses=rows,
+            note=f"FHIR bundle of {len(rows)} responses",
+        )
+        bundle = exports.responses_fhir_bundle(rows)
+        response = HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json")
+        response["Content-Disposition"] = f'attachment; filename="responses-{timezone.localdate():%Y%m%d}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(RespondentScopedAdmin):
+    """The access log: read-only, append-only, because it is the practice's evidence."""
+
+    list_display = ["at", "username", "action", "respondent", "response", "note"]
+    list_filter = ["action"]
+    list_select_related = ["respondent", "response"]
+    date_hierarchy = "at"
+    readonly_fields = ["at", "user", "username", "action", "respondent", "response", "note"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(AssignmentSchedule)

@@ -365,11 +365,25 @@ class Response(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("reviewed by"),
+    )
 
     class Meta:
         ordering = ["-completed_at", "-pk"]
         verbose_name = _("response")
         verbose_name_plural = _("responses")
+        indexes = [
+            models.Index(fields=["respondent", "completed_at"], name="response_history_idx"),
+            models.Index(fields=["reviewed_at", "flagged"], name="response_review_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.version.title} — {self.completed_at or self.created_at:%Y-%m-%d}"
@@ -537,3 +551,53 @@ class AssignmentSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument.title} every {self.every_weeks} weeks"
+
+
+class AccessAction(models.TextChoices):
+    VIEWED = "viewed", _("Viewed")
+    EXPORTED = "exported", _("Exported")
+    REVIEWED = "reviewed", _("Marked reviewed")
+    CHANGED = "changed", _("Changed")
+
+
+class AccessEvent(models.Model):
+    """Who viewed, exported or changed a respondent's answers, and when. Append-only.
+
+    Never holds answers, scores or tokens: only who, what kind of access, to whose responses, and a
+    short note (e.g. "CSV of 12 responses"). Erasing a respondent keeps the event but drops the link.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, editable=False, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("who")
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("what"), max_length=20, choices=AccessAction.choices)
+    respondent = models.ForeignKey(
+        respondent_model_label(),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assessment_access_events",
+        verbose_name=_("respondent"),
+    )
+    response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access to responses")
+        verbose_name_plural = _("access to responses")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(action__in=AccessAction.values), name="access_action_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username or '?'} {self.get_action_display().lower()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValidationError("Access events are never changed.")
+        super().save(*args, **kwargs)

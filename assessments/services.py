@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import document
+from assessments import document, scoring
 from assessments.document import DocumentError, Problem
 from assessments.models import InstrumentStatus, InstrumentVersion, Item
 
@@ -155,6 +155,11 @@ class PublishedForm:
     document: dict[str, Any]
     pages: list[dict[str, Any]]
     items: dict[str, dict[str, Any]]
+
+    @cached_property
+    def spec(self) -> scoring.InstrumentSpec:
+        """The scoring rules: scales with their bands, cut-offs and reliable-change parameters."""
+        return document.spec_from_document(self.document)
 
     @cached_property
     def positions(self) -> dict[str, int]:

@@ -1,0 +1,310 @@
+"""Reading results: one response in full, a respondent's history, change over time, and the audit trail.
+
+Everything here reads a constant number of queries whatever the number of responses: parsed
+versions come from the per-process cache (``services.published_form``), and a respondent's
+history is one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import scoring
+from assessments.models import AccessAction, AccessEvent, Assignment, AssignmentStatus, Response
+from assessments.services import published_form
+
+# --- The audit trail ------------------------------------------------------------------------------------------
+
+
+def record_access(
+    *,
+    user: Any,
+    action: str,
+    respondent_ids: Iterable[int] = (),
+    responses: Iterable[Response] = (),
+    note: str = "",
+) -> int:
+    """Append who looked at, exported or changed whose responses: one event per respondent (or response)."""
+    username = user.get_username() if user is not None and hasattr(user, "get_username") else ""
+    user_id = getattr(user, "pk", None)
+    events = [
+        AccessEvent(
+            user_id=user_id,
+            username=username,
+            action=AccessAction(action),
+            respondent_id=response.respondent_id,
+            response_id=response.pk,
+            note=note[:200],
+        )
+        for response in responses
+    ]
+    events += [
+        AccessEvent(user_id=user_id, username=username, action=action, respondent_id=pk, note=note[:200])
+        for pk in dict.fromkeys(respondent_ids)
+    ]
+    AccessEvent.objects.bulk_create(events)
+    return len(events)
+
+
+# --- Change over time ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """A scale's change from an earlier response: the difference, and RCI and outcome when the scale has them."""
+
+    since: datetime
+    before: float
+    after: float
+    rci: float | None = None
+    direction: str | None = None
+    outcome: str | None = None
+
+    @property
+    def difference(self) -> float:
+        return self.after - self.before
+
+
+def change_between(scale: scoring.ScaleSpec, before: float | None, after: float | None, since: datetime):
+    if before is None or after is None:
+        return None
+    if scale.reference_sd is None or scale.reliability is None:
+        return Change(since, before, after)
+    reliable = scoring.reliable_change_for(scale, before, after)
+    outcome = scoring.outcome_for(scale, before, after) if scale.clinical_cutoff is not None else None
+    return Change(since, before, after, reliable.rci, str(reliable.direction), outcome and str(outcome))
+
+
+def _value(response: Response | None, key: str) -> float | None:
+    if response is None:
+        return None
+    return response.scores.get("scales", {}).get(key, {}).get("value")
+
+
+# --- One response -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ResponseDetail:
+    response: Response
+    sections: list[dict[str, Any]]
+    scales: list[dict[str, Any]]
+    risk_flags: list[dict[str, Any]]
+    duration: timedelta | None
+    first: Response | None
+    previous: Response | None
+
+
+def response_detail(response: Response) -> ResponseDetail:
+    """Every question with its answer, every scale with its band, meaning and change since the first and
+    the previous response to the same questionnaire. Two queries besides the response itself."""
+    form = published_form(response.version)
+    earlier = Response.objects.filter(
+        respondent_id=response.respondent_id,
+        version__instrument_id=response.version.instrument_id,
+        completed_at__lt=response.completed_at,
+    ).only("pk", "completed_at", "scores")
+    first = earlier.order_by("completed_at", "pk").first() if response.completed_at else None
+    previous = earlier.order_by("-completed_at", "-pk").first() if response.completed_at else None
+    sections = []
+    for page in form.pages:
+        rows = []
+        for item in page["items"]:
+            if item["type"] in ("section", "display"):
+                continue
+            raw = response.answers.get(item["key"])
+            rows.append(
+                {
+                    "key": item["key"],
+                    "text": item["text"],
+                    "answer": answer_label(item, raw),
+                    "value": _option_value(item, raw),
+                    "reverse_keyed": item["reverse_keyed"],
+                    "answered": raw not in (None, "", []),
+                }
+            )
+        if rows:
+            sections.append({"heading": page["heading"], "rows": rows})
+    scales = []
+    for spec in form.spec.scales:
+        stored = response.scores.get("scales", {}).get(spec.key, {})
+        value = stored.get("value")
+        band = scoring.band_for(spec, value) if value is not None else None
+        scales.append(
+            {
+                "key": spec.key,
+                "label": spec.label,
+                "value": value,
+                "band": band.label if band else stored.get("band"),
+                "meaning": band.meaning if band else "",
+                "severity": band.severity if band else None,
+                "cutoff": spec.clinical_cutoff,
+                "clinical": stored.get("clinical"),
+                "reason": stored.get("reason"),
+                "prorated": stored.get("prorated"),
+                "since_first": first and change_between(spec, _value(first, spec.key), value, first.completed_at),
+                "since_previous": previous
+                and change_between(spec, _value(previous, spec.key), value, previous.completed_at),
+            }
+        )
+    duration = None
+    if response.started_at and response.completed_at:
+        duration = response.completed_at - response.started_at
+    return ResponseDetail(
+        response=response,
+        sections=sections,
+        scales=scales,
+        risk_flags=response.scores.get("risk_flags", []),
+        duration=duration,
+        first=first,
+        previous=previous,
+    )
+
+
+def answer_label(item: dict, raw: object) -> str:
+    """The answer as the respondent saw it: option labels for choices, the text or number otherwise."""
+    if raw in (None, "", []):
+        return ""
+    if item["type"] in ("single_choice", "multiple_choice"):
+        labels = {option["code"]: option["label"] for option in item.get("_options") or item["options"]}
+        codes = raw if isinstance(raw, list) else [raw]
+        return ", ".join(labels.get(str(code), str(code)) for code in codes)
+    return str(raw)
+
+
+def _option_value(item: dict, raw: object) -> int | None:
+    if item["type"] == "integer" and isinstance(raw, int):
+        return raw
+    if item["type"] != "single_choice" or raw in (None, ""):
+        return None
+    for option in item.get("_options") or item["options"]:
+        if raw in (option["code"], option["value"]):
+            return option["value"]
+    return None
+
+
+# --- A respondent's history ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScaleHistory:
+    key: str
+    label: str
+    spec: scoring.ScaleSpec
+    points: list[tuple[datetime, float]] = field(default_factory=list)
+
+
+@dataclass
+class InstrumentHistory:
+    """One questionnaire's responses over time, oldest first, with the scales of its latest version.
+
+    ``main`` is the total when the questionnaire has one, else its first scale.
+    """
+
+    instrument_id: int
+    title: str
+    responses: list[Response]
+    scales: list[ScaleHistory]
+    main: ScaleHistory | None
+
+    def change(self) -> Change | None:
+        """The main scale's change from the first to the latest response."""
+        if self.main is None or len(self.main.points) < 2:
+            return None
+        (first_at, first), (_last_at, last) = self.main.points[0], self.main.points[-1]
+        return change_between(self.main.spec, first, last, first_at)
+
+
+def respondent_history(respondent_id: int) -> list[InstrumentHistory]:
+    """Completed responses of one respondent grouped by questionnaire: one query, whatever their number."""
+    responses = list(
+        Response.objects.filter(respondent_id=respondent_id, completed_at__isnull=False)
+        .select_related("version", "version__instrument")
+        .order_by("completed_at", "pk")
+    )
+    grouped: dict[int, list[Response]] = {}
+    for response in responses:
+        grouped.setdefault(response.version.instrument_id, []).append(response)
+    histories = []
+    for instrument_id, group in grouped.items():
+        latest = published_form(group[-1].version)
+        totals = {scale["key"] for scale in latest.document["scales"] if scale["total"]}
+        scales = [
+            ScaleHistory(
+                spec.key,
+                spec.label,
+                spec,
+                [(r.completed_at, value) for r in group if (value := _value(r, spec.key)) is not None],
+            )
+            for spec in latest.spec.scales
+        ]
+        main = next((scale for scale in scales if scale.key in totals), scales[0] if scales else None)
+        histories.append(InstrumentHistory(instrument_id, group[-1].version.instrument.title, group, scales, main))
+    return sorted(histories, key=lambda history: history.title)
+
+
+# --- The review queue ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewQueue:
+    unreviewed: list[Response]
+    expiring: list[Assignment]
+    overdue: list[Assignment]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "unreviewed": len(self.unreviewed),
+            "flagged": sum(1 for response in self.unreviewed if response.flagged),
+            "expiring": len(self.expiring),
+            "overdue": len(self.overdue),
+        }
+
+
+#: How far ahead an unfinished assignment counts as expiring, and how far back an expired one is overdue.
+EXPIRING_WITHIN = timedelta(days=2)
+OVERDUE_FOR = timedelta(days=30)
+QUEUE_LIMIT = 200
+
+
+def review_queue(respondents, *, now: datetime | None = None) -> ReviewQueue:
+    """What needs the therapist: unreviewed responses (risk first), links about to expire, links that expired
+    unanswered in the last 30 days. Three queries, for the respondents the caller may see."""
+    now = now or timezone.now()
+    unreviewed = list(
+        Response.objects.filter(respondent__in=respondents, completed_at__isnull=False, reviewed_at__isnull=True)
+        .select_related("version", "respondent")
+        .order_by("-flagged", "completed_at")[:QUEUE_LIMIT]
+    )
+    assignments = Assignment.objects.filter(respondent__in=respondents).select_related("version", "respondent")
+    expiring = list(
+        assignments.filter(
+            status__in=[AssignmentStatus.SENT, AssignmentStatus.OPENED, AssignmentStatus.IN_PROGRESS],
+            expires_at__gt=now,
+            expires_at__lte=now + EXPIRING_WITHIN,
+        ).order_by("expires_at")[:QUEUE_LIMIT]
+    )
+    overdue = list(
+        assignments.filter(status=AssignmentStatus.EXPIRED, expires_at__gte=now - OVERDUE_FOR).order_by("-expires_at")[
+            :QUEUE_LIMIT
+        ]
+    )
+    return ReviewQueue(unreviewed, expiring, overdue)
+
+
+@transaction.atomic
+def responses_mark_reviewed(*, responses, user: Any) -> int:
+    """Record who reviewed which responses, and when; already reviewed ones keep their first review."""
+    pending = list(responses.filter(reviewed_at__isnull=True))
+    if not pending:
+        return 0
+    Response.objects.filter(pk__in=[r.pk for r in pending]).update(reviewed_at=timezone.now(), reviewed_by=user)
+    record_access(user=user, action=AccessAction.REVIEWED, responses=pending)
+    return len(pending)
