@@ -619,41 +619,29 @@ class ResponseAdmin(RespondentScopedAdmin):
         count = results.responses_mark_reviewed(responses=queryset, user=request.user)
         self.message_user(request, _("Marked as reviewed: %(count)s.") % {"count": count}, messages.SUCCESS)
 
-    def _exportable(self, request: HttpRequest, queryset) -> list[Response]:
+    def _export(self, request: HttpRequest, queryset, what: str, render, content_type: str, suffix: str):
+        """Render the selected responses as a download, logging who exported whose; nothing if none are visible."""
         rows = list(queryset.order_by("completed_at", "pk"))
         if not rows:
             self.message_user(request, _("None of the selected responses can be exported."), messages.WARNING)
-        return rows
+            return None
+        note = f"{what} of {len(rows)} responses"
+        results.record_access(user=request.user, action=AccessAction.EXPORTED, responses=rows, note=note)
+        response = HttpResponse(render(rows), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="responses-{timezone.localdate():%Y%m%d}.{suffix}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description=_("Export as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset) -> HttpResponse | None:
-        rows = self._exportable(request, queryset)
-        if not rows:
-            return None
-        results.record_access(
-            user=request.user, action=AccessAction.EXPORTED, responses=rows, note=f"CSV of {len(rows)} responses"
-        )
-        response = HttpResponse(exports.responses_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="responses-{timezone.localdate():%Y%m%d}.csv"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return self._export(request, queryset, "CSV", exports.responses_csv, "text/csv; charset=utf-8", "csv")
 
     @admin.action(description=_("Export as FHIR QuestionnaireResponse (JSON)"), permissions=["view"])
     def export_fhir(self, request: HttpRequest, queryset) -> HttpResponse | None:
-        rows = self._exportable(request, queryset)
-        if not rows:
-            return None
-        results.record_access(
-            user=request.user,
-            action=AccessAction.EXPORTED,
-            responses=rows,
-            note=f"FHIR bundle of {len(rows)} responses",
-        )
-        bundle = exports.responses_fhir_bundle(rows)
-        response = HttpResponse(json.dumps(bundle, indent=2, ensure_ascii=False), content_type="application/fhir+json")
-        response["Content-Disposition"] = f'attachment; filename="responses-{timezone.localdate():%Y%m%d}.json"'
-        response["Cache-Control"] = "no-store"
-        return response
+        def render(rows: list[Response]) -> str:
+            return json.dumps(exports.responses_fhir_bundle(rows), indent=2, ensure_ascii=False)
+
+        return self._export(request, queryset, "FHIR bundle", render, "application/fhir+json", "json")
 
 
 @admin.register(AccessEvent)

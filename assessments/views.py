@@ -36,6 +36,7 @@ from assessments.forms import FIELD_PREFIX, AnswerPageForm
 from assessments.hooks import get_hooks
 from assessments.links import LinkProblem, link_resolve
 from assessments.models import Assignment, AssignmentStatus
+from assessments.results import answer_label
 from assessments.services import PublishedForm, published_form
 
 #: A page of answers is a few kilobytes; anything far larger is refused before it is read.
@@ -307,7 +308,7 @@ def review(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     sections = []
     for number, section, items in visible_pages(form_plan, answers):
         rows = [
-            {"text": item["text"], "answer": _answer_label(item, answers.get(item["key"]))}
+            {"text": item["text"], "answer": answer_label(item, answers.get(item["key"]))}
             for item in items
             if item["type"] in document.QUESTION_TYPES
         ]
@@ -315,16 +316,6 @@ def review(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     missing = missing_answers(form_plan.document, answers)
     context = _context(request, assignment, form_plan, sections=sections, missing=len(missing))
     return render(request, "assessments/respond/review.html", context)
-
-
-def _answer_label(item: dict, value: object) -> str:
-    if value in (None, "", []):
-        return ""
-    if item["type"] in ("single_choice", "multiple_choice"):
-        labels = {option["code"]: option["label"] for option in item.get("_options") or item["options"]}
-        codes = value if isinstance(value, list) else [value]
-        return ", ".join(labels.get(str(code), str(code)) for code in codes)
-    return str(value)
 
 
 @require_safe

@@ -204,3 +204,14 @@ def test_the_access_log_is_append_only_and_holds_no_answers(client, tess, cara, 
     page = client.get(reverse("admin:assessments_accessevent_change", args=[event.pk])).content.decode()
     assert 'name="_save"' not in page
     assert client.post(reverse("admin:assessments_accessevent_delete", args=[event.pk])).status_code == 403
+
+
+def test_the_admin_front_page_counts_what_awaits_review(client, tess, uma, cara, make_response):
+    make_response(cara)
+    make_response(cara, {"low": "1", "calm": "3", "harm": "0"}, days_ago=1)
+    client.force_login(tess)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert re.search(r"Responses to review</a></th><td>2</td>", page)
+    assert re.search(r"with a risk flag</a></th><td>1</td>", page)
+    client.force_login(uma)
+    assert re.search(r"Responses to review</a></th><td>0</td>", client.get(reverse("admin:index")).content.decode())
