@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 ADDRPORT ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint static format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# Static checks: migrations, Django's deploy check under production settings, bandit.
+static: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=0 ALLOWED_HOSTS=tandem.example TANDEM_SITE_URL=https://tandem.example \
+		SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+	$(BIN)/bandit -c pyproject.toml -r config practice clients assessments -q
+
+test: lint static
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

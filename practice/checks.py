@@ -19,3 +19,17 @@ def site_url_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def two_factor_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Therapists' accounts reach health data: in production a password alone must not be enough."""
+    if getattr(settings, "TANDEM_REQUIRE_2FA", False):
+        return []
+    return [
+        checks.Warning(
+            "TANDEM_REQUIRE_2FA is off: staff can sign in to the admin with a password alone.",
+            hint="Leave TANDEM_REQUIRE_2FA unset (it is on when DEBUG=0) or set it to 1.",
+            id="practice.W002",
+        )
+    ]

@@ -181,7 +181,9 @@ def test_celery_takes_json_only_acknowledges_late_and_prefetches_one():
         "practice.drain_outbox",
         "practice.start_due_campaigns",
     }
-    assert all(entry["schedule"] <= 300 for entry in conf.beat_schedule.values())
+    daily = {"clients.retention_review"}
+    assert all(entry["schedule"] <= 300 for entry in conf.beat_schedule.values() if entry["task"] not in daily)
+    assert {entry["task"] for entry in conf.beat_schedule.values()} >= {"assessments.tick", *daily}
 
 
 def test_check_deploy_warns_when_email_links_are_not_https(tmp_path):
@@ -189,3 +191,9 @@ def test_check_deploy_warns_when_email_links_are_not_https(tmp_path):
     result = check_deploy(tmp_path, plain)
     assert result.returncode != 0
     assert "practice.W001" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_two_factor_sign_in_is_off(tmp_path):
+    result = check_deploy(tmp_path, {**PRODUCTION, "TANDEM_REQUIRE_2FA": "0"})
+    assert result.returncode != 0
+    assert "practice.W002" in result.stderr + result.stdout

@@ -1,0 +1,118 @@
+"""Site armour: the Permissions-Policy header, session lifetimes, and the address lockouts count by.
+
+The Content-Security-Policy comes from django-csp and the other headers from Django's
+SecurityMiddleware; both leave a header a view has already set (the link pages' own
+``Referrer-Policy: no-referrer``) alone, and so does this module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+#: Session keys: when this session signed in, and when it was last used (seconds since the epoch).
+SIGNED_IN_AT = "tandem_signed_in_at"
+SEEN_AT = "tandem_seen_at"
+
+
+class PermissionsPolicyMiddleware:
+    """Add ``Permissions-Policy`` (``settings.TANDEM_PERMISSIONS_POLICY``) unless the view set one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "TANDEM_PERMISSIONS_POLICY", "")
+        if policy:
+            response.headers.setdefault("Permissions-Policy", policy)
+        return response
+
+
+class SessionLifetimeMiddleware:
+    """Sign out a session idle for ``TANDEM_SESSION_IDLE_SECONDS`` or older than ``TANDEM_SESSION_ABSOLUTE_SECONDS``.
+
+    The session is saved on every request (``SESSION_SAVE_EVERY_REQUEST``) with a cookie age of the
+    idle limit, so the store itself forgets an idle session; the sign-in time kept in the session
+    adds the absolute limit, which a sliding cookie cannot give. An expired request goes on as
+    anonymous, so the admin asks for a sign-in as usual.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and self._expired(request.session):
+            logout(request)
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            self._stamp(request.session)
+        return response
+
+    @staticmethod
+    def _expired(session) -> bool:
+        now = time.time()
+        signed_in_at = session.get(SIGNED_IN_AT)
+        seen_at = session.get(SEEN_AT)
+        too_old = signed_in_at is not None and now - signed_in_at > settings.TANDEM_SESSION_ABSOLUTE_SECONDS
+        too_idle = seen_at is not None and now - seen_at > settings.TANDEM_SESSION_IDLE_SECONDS
+        return too_old or too_idle
+
+    @staticmethod
+    def _stamp(session) -> None:
+        now = time.time()
+        session.setdefault(SIGNED_IN_AT, now)
+        session[SEEN_AT] = now
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address for lockouts: the socket's, or behind ``TANDEM_PROXY_COUNT`` trusted
+    proxies the entry the outermost of them appended to ``X-Forwarded-For`` (never one the client wrote).
+    """
+    proxies = getattr(settings, "TANDEM_PROXY_COUNT", 0)
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+#: django-axes stores the username in a 255-character column.
+LOCKOUT_USERNAME_LENGTH = 255
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The username lockouts count by, cut to what django-axes can store.
+
+    Django's login form lets any length through to ``authenticate`` (only the widget has a maxlength),
+    and django-axes would then fail to record the attempt on PostgreSQL: a 500 instead of a refusal.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    source = credentials if credentials else request.POST
+    username = source.get(field) if source else None
+    if username is None:
+        return None
+    return str(username).replace("\x00", "")[:LOCKOUT_USERNAME_LENGTH]
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out username+address: a calm page saying how long to wait (429)."""
+    from axes.helpers import get_cool_off
+    from django.contrib import admin
+
+    cool_off = get_cool_off(request)
+    context = {
+        "site_header": admin.site.site_header,
+        "site_title": admin.site.site_title,
+        "site_url": admin.site.site_url,
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+    }
+    return render(request, "registration/lockout.html", context, status=429)

@@ -1,0 +1,172 @@
+"""Staff sign-in takes a second factor: enrolment on first sign-in, then a code every session."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+VERIFY = reverse("two_factor:verify")
+SETUP = reverse("two_factor:setup")
+ADMIN = reverse("admin:index")
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+
+
+def sign_in_with_password(client, user) -> None:
+    response = client.post(
+        reverse("admin:login"), {"username": user.username, "password": PASSWORD, "next": ADMIN}, secure=True
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
+@pytest.fixture
+def enrolled(tess) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=tess, name="phone", confirmed=True)
+
+
+def test_an_unverified_staff_session_is_refused_by_the_admin(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    for path in (ADMIN, reverse("admin:clients_client_changelist"), reverse("admin:practice_practice_changelist")):
+        response = client.get(path, secure=True)
+        assert response.status_code == 302
+        assert response["Location"].startswith(VERIFY + "?next=")
+    assert client.post(reverse("admin:practice_practice_add"), {}, secure=True).status_code == 403
+
+
+def test_an_unverified_staff_session_gets_no_api(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    response = client.get(reverse("api:schema"), secure=True)
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Two-factor verification is required."}
+
+
+def test_first_sign_in_goes_to_enrolment(production, client, tess):
+    sign_in_with_password(client, tess)
+    response = client.get(ADMIN, secure=True, follow=True)
+    assert SETUP in response.redirect_chain[-1][0]
+    page = response.content.decode()
+    assert "<svg width=" in page and "otpauth://totp/Tandem%3Atess?secret=" in page
+
+
+def test_enrolment_then_backup_codes_then_the_admin(production, client, tess):
+    production.OTP_TOTP_THROTTLE_FACTOR = 0
+    sign_in_with_password(client, tess)
+    client.get(SETUP, secure=True)
+    device = TOTPDevice.objects.get(user=tess, confirmed=False)
+    wrong = client.post(SETUP, {"token": "000000" if current_code(device) != "000000" else "111111"}, secure=True)
+    assert wrong.status_code == 200 and "did not work" in wrong.content.decode()
+
+    response = client.post(SETUP + "?next=/admin/clients/client/", {"token": current_code(device)}, secure=True)
+    assert response.status_code == 302
+    codes_page = client.get(response["Location"], secure=True).content.decode()
+    codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", codes_page)
+    assert len(codes) == 10
+    assert set(StaticDevice.objects.get(user=tess).token_set.values_list("token", flat=True)) == set(codes)
+    assert 'href="/admin/clients/client/"' in codes_page
+    assert client.get(ADMIN, secure=True).status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+    # shown once only
+    assert "<code>" not in client.get(reverse("two_factor:backup_codes"), secure=True).content.decode()
+
+
+def test_a_password_alone_cannot_enrol_a_second_device(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    response = client.get(SETUP, secure=True)
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=tess).count() == 1
+
+
+def test_a_code_from_the_app_verifies_the_session(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    response = client.post(VERIFY + "?next=/admin/clients/client/", {"token": current_code(enrolled)}, secure=True)
+    assert response.status_code == 302 and response["Location"] == "/admin/clients/client/"
+    assert client.get(ADMIN, secure=True).status_code == 200
+
+
+def test_a_wrong_code_is_refused(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    response = client.post(VERIFY, {"token": "12345x"}, secure=True)
+    assert response.status_code == 200 and "did not work" in response.content.decode()
+    assert client.get(ADMIN, secure=True).status_code == 302
+
+
+def test_wrong_codes_are_throttled(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    client.post(VERIFY, {"token": "000000" if current_code(enrolled) != "000000" else "111111"}, secure=True)
+    response = client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
+    assert response.status_code == 200 and "Too many wrong codes" in response.content.decode()
+    assert client.get(ADMIN, secure=True).status_code == 302
+
+
+def test_a_backup_code_works_once(production, client, tess, enrolled):
+    device = StaticDevice.objects.create(user=tess, name="Backup codes")
+    device.token_set.create(token="abcd2345")
+    sign_in_with_password(client, tess)
+    assert client.post(VERIFY, {"token": "ABCD 2345"}, secure=True).status_code == 302
+    assert client.get(ADMIN, secure=True).status_code == 200
+
+    client.post(reverse("admin:logout"), secure=True)
+    sign_in_with_password(client, tess)
+    assert client.post(VERIFY, {"token": "abcd2345"}, secure=True).status_code == 200
+    assert client.get(ADMIN, secure=True).status_code == 302
+
+
+def test_verification_belongs_to_one_session(production, client, tess, enrolled):
+    from django.test import Client
+
+    sign_in_with_password(client, tess)
+    client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
+    other = Client()
+    sign_in_with_password(other, tess)
+    assert other.get(ADMIN, secure=True).status_code == 302
+
+
+def test_the_demo_setting_lets_staff_in_without_a_second_factor(client, settings, tess):
+    settings.TANDEM_REQUIRE_2FA = False
+    sign_in_with_password(client, tess)
+    assert client.get(ADMIN).status_code == 200
+
+
+def test_public_pages_and_logout_stay_open_to_an_unverified_session(production, client, tess, harbour, enrolled):
+    sign_in_with_password(client, tess)
+    assert client.get(f"/newsletter/{harbour.pk}/subscribe/", secure=True).status_code == 200
+    assert client.get("/health/", secure=True).status_code == 200
+    assert client.post(reverse("admin:logout"), secure=True).status_code == 200
+    assert client.get(ADMIN, secure=True)["Location"].startswith(reverse("admin:login"))
+
+
+def test_the_two_factor_pages_need_a_signed_in_staff_member(client, production):
+    response = client.get(SETUP, secure=True)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_verified_session_can_replace_its_backup_codes(production, client, tess, enrolled):
+    old = StaticDevice.objects.create(user=tess, name="Backup codes")
+    old.token_set.create(token="oldcode2")
+    sign_in_with_password(client, tess)
+    client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
+    assert reverse("two_factor:backup_codes") in client.get(ADMIN, secure=True).content.decode()
+    response = client.post(reverse("two_factor:backup_codes"), secure=True)
+    page = client.get(response["Location"], secure=True).content.decode()
+    codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page)
+    assert len(codes) == 10 and "oldcode2" not in codes
+    assert not StaticDevice.objects.get(user=tess).token_set.filter(token="oldcode2").exists()
+
+
+def test_an_unverified_session_cannot_make_backup_codes(production, client, tess, enrolled):
+    sign_in_with_password(client, tess)
+    response = client.post(reverse("two_factor:backup_codes"), secure=True)
+    assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+    assert not StaticDevice.objects.filter(user=tess).exists()
