@@ -168,6 +168,13 @@ class OutboundEmail(models.Model):
         help_text=_("Fills in a private link as the message is sent, so the link itself is never stored."),
     )
     personalise_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    attachments = models.JSONField(
+        _("attachments"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Text files sent with the message, e.g. a calendar invitation: filename, MIME type, content."),
+    )
 
     objects = PracticeWideQuerySet.as_manager()
 

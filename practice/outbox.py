@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.mime.text import MIMEText
 from email.utils import make_msgid
 from typing import Any
 
@@ -100,6 +101,7 @@ def enqueue(
     subscriber: Subscriber | None = None,
     personaliser: str = "",
     personalise_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
     kick: bool = True,
 ) -> OutboundEmail:
     """Put one message in the outbox, once per ``key``; the drain starts after the transaction commits."""
@@ -124,6 +126,7 @@ def enqueue(
         subscriber=subscriber,
         personaliser=personaliser,
         personalise_id=personalise_id,
+        attachments=attachments or [],
     )
     try:
         with transaction.atomic():  # a savepoint: a concurrent twin with the same key must not break our caller
@@ -296,7 +299,20 @@ def build_message(
     )
     if html:
         message.attach_alternative(html, "text/html")
+    for attachment in row.attachments:
+        message.attach(_text_attachment(attachment))
     return message
+
+
+def _text_attachment(attachment: dict[str, str]) -> MIMEText:
+    """A stored text attachment as a MIME part; its ``mimetype`` may carry parameters (``text/calendar; method=…``)."""
+    mimetype, *params = (part.strip() for part in attachment["mimetype"].split(";"))
+    part = MIMEText(attachment["content"], mimetype.partition("/")[2], "utf-8")
+    for param in params:
+        name, _, value = param.partition("=")
+        part.set_param(name.strip(), value.strip().strip('"'))
+    part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+    return part
 
 
 def _rate_allows() -> bool:

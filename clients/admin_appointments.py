@@ -1,0 +1,406 @@
+"""Admin for appointments and questionnaire plans: scoped like clients, every change through the services.
+
+Times are entered and shown in the practice's time zone, whatever the server's is: every page of
+these admins runs under ``timezone.override`` with the zone of the practice concerned.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import Instrument, InstrumentStatus
+from clients import appointments
+from clients.models import Appointment, AppointmentStatus, PlannedAssignment, QuestionnairePlan
+from practice.admin import ScopedModelAdmin
+from practice.models import OutboundEmail, Practice
+
+__all__ = ["AppointmentAdmin", "QuestionnairePlanAdmin"]
+
+
+def zone_for(request: HttpRequest, appointment: Appointment | None = None) -> zoneinfo.ZoneInfo:
+    """The practice's zone: the appointment's, else the signed-in user's (first) practice's, else the server's."""
+    if appointment is not None:
+        return appointment.time_zone
+    practice = Practice.objects.for_user(request.user).order_by("pk").first()
+    return zoneinfo.ZoneInfo(practice.time_zone if practice else settings.TIME_ZONE)
+
+
+def _describe(errors: ValidationError) -> str:
+    return " ".join(message for message in errors.messages)
+
+
+def calendar_bounds(request: HttpRequest, now: datetime.datetime) -> dict[str, tuple[datetime.datetime, ...]]:
+    """Today, tomorrow and this week (Monday to Sunday) as [start, end) in the practice's zone."""
+    zone = zone_for(request)
+    today = timezone.localtime(now, zone).date()
+    monday = today - datetime.timedelta(days=today.weekday())
+
+    def midnight(day: datetime.date, plus: int = 0) -> datetime.datetime:
+        return datetime.datetime.combine(day + datetime.timedelta(days=plus), datetime.time(), tzinfo=zone)
+
+    return {
+        "today": (midnight(today), midnight(today, 1)),
+        "tomorrow": (midnight(today, 1), midnight(today, 2)),
+        "week": (midnight(monday), midnight(monday, 7)),
+    }
+
+
+def appointments_panel(request: HttpRequest) -> dict | None:
+    """The admin front page's "Appointments" panel: today, this week, and sessions whose outcome is not recorded."""
+    if not request.user.has_perm("clients.view_appointment"):
+        return None
+    now = timezone.now()
+    bounds = calendar_bounds(request, now)
+    mine = Appointment.objects.for_user(request.user).exclude(status=AppointmentStatus.CANCELLED)
+    changelist = reverse("admin:clients_appointment_changelist")
+    return {
+        "title": gettext("Appointments"),
+        "items": [
+            (gettext("Today"), mine.between(*bounds["today"]).count(), f"{changelist}?when=today"),
+            (gettext("This week"), mine.between(*bounds["week"]).count(), f"{changelist}?when=week"),
+            (
+                gettext("Outcome to record"),
+                mine.filter(status=AppointmentStatus.BOOKED, starts_at__lt=now).count(),
+                f"{changelist}?when=to_record",
+            ),
+        ],
+    }
+
+
+class WhenFilter(admin.SimpleListFilter):
+    """Today's and this week's appointments, by the practice's calendar."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [
+            ("today", _("Today")),
+            ("tomorrow", _("Tomorrow")),
+            ("week", _("This week")),
+            ("upcoming", _("Upcoming")),
+            ("past", _("Past")),
+            ("to_record", _("Outcome to record")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset):
+        value = self.value()
+        now = timezone.now()
+        bounds = calendar_bounds(request, now)
+        if value in bounds:
+            return queryset.between(*bounds[value])
+        if value == "upcoming":
+            return queryset.filter(starts_at__gte=now)
+        if value == "past":
+            return queryset.filter(starts_at__lt=now)
+        if value == "to_record":
+            return queryset.filter(status=AppointmentStatus.BOOKED, starts_at__lt=now)
+        return queryset
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ScopedModelAdmin):
+    list_display = ["when", "client", "therapist_name", "kind", "duration_minutes", "status", "reminders_sent"]
+    list_display_links = ["when"]
+    list_filter = [WhenFilter, "status", "kind", ("therapist", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["client__first_name", "client__last_name", "client__preferred_name", "client__email"]
+    list_select_related = ["client__practice", "therapist"]
+    date_hierarchy = "starts_at"
+    ordering = ["starts_at"]
+    list_per_page = 50
+    autocomplete_fields = ["client"]
+    actions = ["cancel_selected", "mark_completed", "mark_no_show"]
+    fieldsets = [
+        (None, {"fields": ["client", "therapist", "starts_at", "duration_minutes"]}),
+        (_("Where"), {"fields": ["kind", "location", "meeting_url"]}),
+        (_("Private"), {"fields": ["note"]}),
+        (
+            _("Status and emails"),
+            {
+                "fields": [
+                    "status",
+                    "next_reminder",
+                    "reminders_sent",
+                    "emails_sent",
+                    "sequence",
+                    "booked_by",
+                    "cancelled_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "status",
+        "next_reminder",
+        "reminders_sent",
+        "emails_sent",
+        "sequence",
+        "booked_by",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+    ]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    change_form_template = "admin/clients/appointment/change_form.html"
+    change_list_template = "admin/clients/appointment/change_list.html"
+
+    @admin.display(description=_("when"), ordering="starts_at")
+    def when(self, obj: Appointment) -> str:
+        start, end = obj.local_start, obj.local_end
+        return f"{start:%a %d %b %Y, %H:%M} to {end:%H:%M}"
+
+    @admin.display(description=_("therapist"), ordering="therapist__last_name")
+    def therapist_name(self, obj: Appointment) -> str:
+        return obj.therapist.get_full_name() or obj.therapist.get_username()
+
+    @admin.display(description=_("next reminder"))
+    def next_reminder(self, obj: Appointment) -> str:
+        if obj.next_reminder_at is None or obj.status != AppointmentStatus.BOOKED:
+            return "—"
+        return f"{timezone.localtime(obj.next_reminder_at, obj.time_zone):%a %d %b %Y, %H:%M}"
+
+    @admin.display(description=_("emails to the client"))
+    def emails_sent(self, obj: Appointment) -> str:
+        if obj.pk is None:
+            return "—"
+        rows = OutboundEmail.objects.filter(
+            personaliser__in=appointments.OUR_PERSONALISERS, personalise_id=obj.pk, practice_id=obj.client.practice_id
+        ).order_by("created_at", "pk")
+        if not rows:
+            return gettext("None yet (the client may not have agreed to appointment emails).")
+        return format_html(
+            "<ul style='margin:0;padding-left:1.2em'>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} · {}</li>",
+                ((row.subject, row.get_status_display()) for row in rows),
+            ),
+        )
+
+    # --- Forms in the practice's zone ---------------------------------------------------------------------
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("therapist", request.user.pk)
+        return initial
+
+    def get_form(self, request: HttpRequest, obj: Appointment | None = None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "starts_at" in form.base_fields:
+            form.base_fields["starts_at"].help_text = gettext("In the practice's time zone (%(zone)s).") % {
+                "zone": zone_for(request, obj)
+            }
+        return form
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("client")  # an appointment stays with its client; book a new one instead
+            if obj.status != AppointmentStatus.BOOKED:
+                readonly += ["therapist", "starts_at", "duration_minutes", "kind", "location", "meeting_url"]
+        return readonly
+
+    def _object_zone(self, request: HttpRequest, object_id: str | None) -> zoneinfo.ZoneInfo:
+        obj = None
+        if object_id and str(object_id).isdigit():
+            obj = self.get_queryset(request).select_related("client__practice").filter(pk=object_id).first()
+        return zone_for(request, obj)
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        with timezone.override(self._object_zone(request, object_id)):
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except ValidationError as exc:  # lost a race for the slot after the form was checked
+                self.message_user(request, _describe(exc), messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        with timezone.override(zone_for(request)):
+            return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Appointment, form, change: bool) -> None:
+        """Book or change through the services, so emails, the calendar and reminders follow."""
+        if not change:
+            booked = appointments.appointment_book(
+                client=obj.client,
+                therapist=obj.therapist,
+                starts_at=obj.starts_at,
+                duration_minutes=obj.duration_minutes,
+                kind=obj.kind,
+                location=obj.location,
+                meeting_url=obj.meeting_url,
+                note=obj.note,
+                booked_by=request.user,
+            )
+            appointments._refresh(obj, booked)
+            return
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in appointments.CHANGEABLE}
+        if changes:
+            appointments.appointment_change(appointment=obj, **changes)
+
+    # --- Status changes: buttons on the page and actions on the list ----------------------------------------
+
+    def get_urls(self):
+        def wrap(view):
+            return self.admin_site.admin_view(view)
+
+        return [
+            path("<path:object_id>/status/<str:action>/", wrap(self.status_view), name="clients_appointment_status"),
+            *super().get_urls(),
+        ]
+
+    STATUS_ACTIONS = {
+        "cancel": (appointments.appointment_cancel, _("The appointment is cancelled.")),
+        "completed": (appointments.appointment_mark_completed, _("Marked as completed.")),
+        "no_show": (appointments.appointment_mark_no_show, _("Marked as did not attend.")),
+    }
+
+    def _run(self, request: HttpRequest, action: str, appointment: Appointment) -> None:
+        """Change the status through its service and note who did it in the appointment's history."""
+        service, done = self.STATUS_ACTIONS[action]
+        service(appointment=appointment)
+        self.log_change(request, appointment, str(done))
+
+    def status_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        appointment = self.get_object(request, object_id)  # out of scope: 404
+        if action not in self.STATUS_ACTIONS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, appointment):
+            raise PermissionDenied
+        try:
+            self._run(request, action, appointment)
+        except ValidationError as exc:
+            self.message_user(request, _describe(exc), messages.ERROR)
+        else:
+            self.message_user(request, self.STATUS_ACTIONS[action][1], messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:clients_appointment_change", args=[appointment.pk]))
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs) -> HttpResponse:
+        if obj is not None and self.has_change_permission(request, obj):
+            now = timezone.now()
+            booked = obj.status == AppointmentStatus.BOOKED
+            outcome = obj.status != AppointmentStatus.CANCELLED and obj.starts_at <= now
+            context["status_actions"] = [
+                (action, label)
+                for action, label, allowed in (
+                    ("cancel", _("Cancel the appointment"), booked),
+                    ("completed", _("Mark as completed"), outcome and obj.status != AppointmentStatus.COMPLETED),
+                    ("no_show", _("Mark as did not attend"), outcome and obj.status != AppointmentStatus.NO_SHOW),
+                )
+                if allowed
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def _bulk(self, request: HttpRequest, queryset, action: str) -> None:
+        done, refused = 0, []
+        for appointment in queryset.select_related("client__practice"):
+            try:
+                self._run(request, action, appointment)
+            except ValidationError as exc:
+                refused.append(f"{appointment}: {_describe(exc)}")
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d appointment changed.", "%(count)d appointments changed.", done) % {"count": done},
+                messages.SUCCESS,
+            )
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)
+
+    @admin.action(description=_("Cancel the selected appointments"), permissions=["change"])
+    def cancel_selected(self, request: HttpRequest, queryset) -> None:
+        self._bulk(request, queryset, "cancel")
+
+    @admin.action(description=_("Mark the selected appointments as completed"), permissions=["change"])
+    def mark_completed(self, request: HttpRequest, queryset) -> None:
+        self._bulk(request, queryset, "completed")
+
+    @admin.action(description=_("Mark the selected appointments as did not attend"), permissions=["change"])
+    def mark_no_show(self, request: HttpRequest, queryset) -> None:
+        self._bulk(request, queryset, "no_show")
+
+
+class PlannedAssignmentInline(admin.TabularInline):
+    """What the plan did for each appointment: the questionnaire it assigned, or why it skipped."""
+
+    model = PlannedAssignment
+    extra = 0
+    can_delete = False
+    fields = ["appointment", "assignment", "skipped", "reason", "created_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("decisions, newest first")
+
+    def has_add_permission(self, request: HttpRequest, obj: QuestionnairePlan | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: QuestionnairePlan | None = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .for_user(request.user)
+            .select_related("appointment__client__practice", "assignment__version")
+        )
+
+
+@admin.register(QuestionnairePlan)
+class QuestionnairePlanAdmin(ScopedModelAdmin):
+    list_display = ["client", "instrument", "timing_label", "expires_in_days", "active", "created_at"]
+    list_filter = ["active", "timing"]
+    search_fields = ["client__first_name", "client__last_name", "client__email", "instrument__title"]
+    list_select_related = ["client", "instrument"]
+    autocomplete_fields = ["client"]
+    unscoped_foreign_keys = ("instrument",)  # questionnaires belong to the installation, not to a practice
+    fields = [
+        "client",
+        "instrument",
+        ("hours", "timing"),
+        "expires_in_days",
+        "message",
+        "release_scores",
+        "active",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [PlannedAssignmentInline]
+
+    @admin.display(description=_("when"))
+    def timing_label(self, obj: QuestionnairePlan) -> str:
+        return gettext("%(hours)s hours %(timing)s") % {"hours": obj.hours, "timing": obj.get_timing_display()}
+
+    def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs):
+        if db_field.name == "instrument":
+            kwargs["queryset"] = Instrument.objects.filter(versions__status=InstrumentStatus.PUBLISHED).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: QuestionnairePlan | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("client")
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: QuestionnairePlan, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
