@@ -1,0 +1,185 @@
+"""The scoping matrix: every route under /api/v1/, who may reach what, and nothing of another tenant in any body.
+
+``MATRIX`` names every route. A route added without a row here fails
+``test_the_matrix_covers_every_api_route``. Each row says how to call the route for an object of
+Uma's (Harbour Light): anonymous callers get 401, Otto (Elsewhere) gets 404 for her objects and sees
+none of Harbour Light's data in any answer, and Uma gets 404 for what belongs to Tess's client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.api.conftest import api_client, link_client
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call one route: its methods, a URL for an object of ``side`` and a body for writes.
+
+    ``kind``: ``scoped`` (the caller's tenant only), ``global`` (instruments: shared by every practice)
+    or ``link`` (the respondent's endpoints: the private link is the only key).
+    """
+
+    kind: str
+    methods: tuple[str, ...]
+    url: str
+
+
+MATRIX: dict[str, Route] = {
+    "client-list": Route("scoped", ("get", "post"), "/api/v1/clients/"),
+    "client-detail": Route("scoped", ("get", "put", "patch", "delete"), "/api/v1/clients/{client}/"),
+    "client-consent-records": Route("scoped", ("get",), "/api/v1/clients/{client}/consent-records/"),
+    "subscriber-list": Route("scoped", ("get", "post"), "/api/v1/subscribers/"),
+    "subscriber-detail": Route("scoped", ("get",), "/api/v1/subscribers/{subscriber}/"),
+    "subscriber-unsubscribe": Route("scoped", ("post",), "/api/v1/subscribers/{subscriber}/unsubscribe/"),
+    "assignment-list": Route("scoped", ("get", "post"), "/api/v1/assignments/"),
+    "assignment-detail": Route("scoped", ("get",), "/api/v1/assignments/{assignment}/"),
+    "assignment-cancel": Route("scoped", ("post",), "/api/v1/assignments/{assignment}/cancel/"),
+    "assignment-resend": Route("scoped", ("post",), "/api/v1/assignments/{assignment}/resend/"),
+    "assignment-extend": Route("scoped", ("post",), "/api/v1/assignments/{assignment}/extend/"),
+    "response-list": Route("scoped", ("get",), "/api/v1/responses/"),
+    "response-detail": Route("scoped", ("get",), "/api/v1/responses/{response}/"),
+    "response-fhir": Route("scoped", ("get",), "/api/v1/responses/{response}/fhir/"),
+    "instrument-list": Route("global", ("get", "post"), "/api/v1/instruments/"),
+    "instrument-detail": Route("global", ("get",), "/api/v1/instruments/mood-check/"),
+    "respond-form": Route("link", ("get",), "/api/v1/respond/"),
+    "respond-answers": Route("link", ("post",), "/api/v1/respond/answers/"),
+    "respond-submit": Route("link", ("post",), "/api/v1/respond/submit/"),
+}
+
+#: Routes that are not endpoints: the JSON 404 for anything else under /api/v1/.
+NOT_ENDPOINTS = {"not-found"}
+
+
+def api_route_names() -> set[str]:
+    """Every named route under /api/v1/, read from the URL resolver itself."""
+    names: set[str] = set()
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern) and namespace == ":api:v1":
+                assert pattern.name, f"unnamed API route {prefix}{pattern.pattern}"
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns, "", "")
+    return names
+
+
+def test_the_matrix_covers_every_api_route():
+    assert api_route_names() - NOT_ENDPOINTS == set(MATRIX)
+
+
+def url_for(route: Route, side) -> str:
+    return route.url.format(
+        client=side.client.pk,
+        subscriber=side.subscriber.pk,
+        assignment=side.assignment.pk,
+        response=side.response.pk,
+    )
+
+
+def body_for(name: str, side, method: str = "post") -> dict | None:
+    """A valid write for each route, aimed at ``side``'s objects (nothing for a read)."""
+    if method == "get":
+        return None
+    return {
+        "client-list": {"first_name": "New", "last_name": "Client", "email": "new.client@example.net"},
+        "client-detail": {"first_name": "Changed", "last_name": "Name", "email": "changed@example.net"},
+        "subscriber-list": {"email": "new.reader@example.com"},
+        "assignment-list": {"respondent": side.client.pk, "instrument": "mood-check"},
+        "assignment-extend": {"days": 3},
+        "instrument-list": {"document": {}},
+        "respond-answers": {"answers": {"low": "1"}},
+    }.get(name, {})
+
+
+CALLS = [(name, method) for name, route in MATRIX.items() for method in route.methods]
+
+
+@pytest.mark.parametrize(("name", "method"), [call for call in CALLS if MATRIX[call[0]].kind != "link"])
+def test_anonymous_callers_are_refused(world, anonymous, name, method):
+    """Everything but the respondent's endpoints, whose key is the link (see test_respond)."""
+    route = MATRIX[name]
+    response = getattr(anonymous, method)(
+        url_for(route, world["uma"]), body_for(name, world["uma"], method), format="json"
+    )
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert "Fiona" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("name", "method"), CALLS)
+def test_the_other_practice_gets_404_and_never_sees_our_data(world, as_otto, name, method):
+    route = MATRIX[name]
+    uma_side = world["uma"]
+    if route.kind == "link":
+        response = getattr(link_client(world["otto"].token), method)(
+            route.url, body_for(name, uma_side, method), format="json"
+        )
+    else:
+        response = getattr(as_otto, method)(url_for(route, uma_side), body_for(name, uma_side, method), format="json")
+    text = response.content.decode()
+    for secret in ("Fiona", "fiona.lund", "Cara", "cara.whitfield", "reader.uma", "reader.tess", "Harbour"):
+        assert secret not in text, f"{method.upper()} {name} showed {secret!r} to Otto"
+    if route.kind == "scoped" and "{" in route.url:
+        assert response.status_code == 404
+    if route.kind == "scoped" and method == "get" and "{" not in route.url:
+        assert response.status_code == 200
+        assert response.json()["count"] >= 1  # his own rows, and only his
+    if name == "assignment-list" and method == "post":
+        assert response.status_code == 400
+        assert "respondent" in response.json()
+
+
+@pytest.mark.parametrize(("name", "method"), [call for call in CALLS if MATRIX[call[0]].kind == "scoped"])
+def test_a_colleague_gets_404_for_another_therapists_client(world, as_uma, name, method):
+    """Uma and Tess share a practice; Tess's client Cara is hers, so Uma gets 404 (subscribers are practice-wide)."""
+    route = MATRIX[name]
+    tess_side = world["tess"]
+    response = getattr(as_uma, method)(url_for(route, tess_side), body_for(name, tess_side, method), format="json")
+    text = response.content.decode()
+    if name.startswith("subscriber"):
+        assert response.status_code in (200, 201, 403)  # the newsletter belongs to the whole practice
+        return
+    assert "Cara" not in text and "cara.whitfield" not in text
+    if "{" in route.url:
+        assert response.status_code == 404
+
+
+def test_the_owner_sees_the_whole_practice_and_nothing_else(world, as_tess):
+    clients = as_tess.get("/api/v1/clients/").json()["results"]
+    assert {client["first_name"] for client in clients} == {"Cara", "Fiona"}
+    assignments = as_tess.get("/api/v1/assignments/").json()["results"]
+    assert {row["respondent"] for row in assignments} == {world["tess"].client.pk, world["uma"].client.pk}
+    assert as_tess.get(f"/api/v1/responses/{world['otto'].response.pk}/").status_code == 404
+
+
+def test_a_user_who_is_not_staff_is_refused(world, django_user_model):
+    outsider = django_user_model.objects.create_user("outsider", password="correct-horse-battery-staple")
+    response = api_client(outsider).get("/api/v1/clients/")
+    assert response.status_code == 403
+
+
+def test_a_wrong_token_is_401(world):
+    api = api_client()
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert api.get("/api/v1/clients/").status_code == 401
+
+
+def test_an_unknown_api_path_is_a_json_404(world, as_uma):
+    response = as_uma.post("/api/v1/nowhere/at/all/", {}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_missing_trailing_slash_is_named_rather_than_redirected(world, as_uma):
+    response = as_uma.post("/api/v1/clients", {"first_name": "A"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("/api/v1/clients/")
