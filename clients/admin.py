@@ -12,12 +12,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assessments.assignments import AssignmentError, assignment_create, schedule_create
+from assessments.charts import history_panels
 from assessments.hooks import get_hooks
-from assessments.models import Assignment
+from assessments.models import AccessAction, Assignment
+from assessments.results import record_access
+from clients import privacy
 from clients.forms import AssignForm
-from clients.models import Channel, Client, ConsentRecord
+from clients.models import Channel, Client, ConsentRecord, ErasureRecord
 from clients.services import consent_set
 from practice.admin import ScopedModelAdmin
+from practice.managers import practice_ids_for
 
 MAX_ASSIGN_AT_ONCE = 200
 
@@ -38,6 +42,19 @@ class ConsentRecordInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).for_user(request.user).select_related("recorded_by")
+
+
+class PastRetentionFilter(admin.SimpleListFilter):
+    title = _("retention")
+    parameter_name = "retention"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("past", _("Past the retention period"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "past":
+            return queryset.filter(pk__in=privacy.past_retention(queryset).values("pk"))
+        return queryset
 
 
 class AssignmentInline(admin.TabularInline):
@@ -73,6 +90,7 @@ class ClientAdmin(ScopedModelAdmin):
         "consent_questionnaires",
         "consent_appointment_reminders",
         "consent_newsletter",
+        PastRetentionFilter,
     ]
     search_fields = ["first_name", "last_name", "preferred_name", "email", "phone"]
     list_select_related = ["therapist", "practice"]
@@ -102,7 +120,7 @@ class ClientAdmin(ScopedModelAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
     inlines = [ConsentRecordInline, AssignmentInline]
-    actions = ["assign_questionnaire"]
+    actions = ["assign_questionnaire", "subject_access", "erase"]
 
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, obj: Client) -> str:
@@ -123,12 +141,52 @@ class ClientAdmin(ScopedModelAdmin):
 
     def render_change_form(self, request: HttpRequest, context: dict, *args, **kwargs) -> HttpResponse:
         context["can_assign"] = request.user.has_perm("assessments.add_assignment")
+        client = context.get("original")
+        if client is not None and request.user.has_perm("assessments.view_response"):
+            context["histories"] = history_panels(client.pk)
+            if any(panel["history"].responses for panel in context["histories"]):
+                record_access(user=request.user, action=AccessAction.VIEWED, respondent_ids=[client.pk], note="history")
         return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.action(description=_("Assign a questionnaire"), permissions=["assign"])
     def assign_questionnaire(self, request: HttpRequest, queryset) -> HttpResponseRedirect:
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:MAX_ASSIGN_AT_ONCE])
         return HttpResponseRedirect(f"{reverse('admin:clients_client_assign')}?ids={ids}")
+
+    @admin.action(description=_("Download everything held about the client (subject access)"), permissions=["view"])
+    def subject_access(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        clients = list(queryset[:2])
+        if len(clients) != 1:
+            self.message_user(request, gettext("Choose one client at a time."), messages.WARNING)
+            return None
+        client = clients[0]
+        archive = privacy.subject_access_archive(client)
+        record_access(
+            user=request.user, action=AccessAction.EXPORTED, respondent_ids=[client.pk], note="subject access archive"
+        )
+        response = HttpResponse(archive, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="client-{client.pk}-subject-access.zip"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Erase for ever (owners only)"), permissions=["erase"])
+    def erase(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        clients = list(queryset.annotate(last_contact=privacy.last_contact_expression()))
+        if request.POST.get("confirm") == "ERASE":
+            for client in clients:
+                privacy.client_erase(client=client, by=request.user)
+            self.message_user(
+                request, gettext("Erased %(count)s client record(s).") % {"count": len(clients)}, messages.SUCCESS
+            )
+            return None
+        if "confirm" in request.POST:
+            self.message_user(request, gettext("Nothing was erased: type ERASE to confirm."), messages.WARNING)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "clients": clients}
+        return TemplateResponse(request, "admin/clients/client/erase.html", context)
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        """Only owners (and superusers) erase, and only in practices they own (the queryset is scoped too)."""
+        return request.user.is_superuser or bool(practice_ids_for(request.user, owner_only=True))
 
     def has_assign_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("assessments.add_assignment")
@@ -245,3 +303,24 @@ class ConsentRecordAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
         return False
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(ScopedModelAdmin):
+    """The erasure log: owners only, read-only; it names no client."""
+
+    list_display = ["at", "client_number", "erased_by", "practice"]
+    list_select_related = ["erased_by", "practice"]
+    readonly_fields = ["at", "practice", "client_number", "erased_by", "counts"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ErasureRecord | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ErasureRecord | None = None) -> bool:
+        return False
+
+
+from clients.admin_appointments import *  # noqa: E402,F403

@@ -10,11 +10,22 @@ class ClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clients.assessment_hooks import mint_link
+        from clients.assessment_hooks import mint_link, review_panel
         from clients.emails import LINK_PERSONALISER
         from clients.preferences import client_channels
+        from practice.dashboard import register_panel
         from practice.outbox import register_personaliser
         from practice.subscriptions import register_preference_provider
 
         register_preference_provider(client_channels)
         register_personaliser(LINK_PERSONALISER, mint_link)
+        register_panel(review_panel)
+
+        from clients import appointments, emails
+
+        register_personaliser(emails.APPOINTMENT_PERSONALISER, appointments.appointment_email_wanted)
+        register_personaliser(emails.APPOINTMENT_REMINDER_PERSONALISER, appointments.appointment_reminder_wanted)
+
+        from clients.admin_appointments import appointments_panel
+
+        register_panel(appointments_panel)

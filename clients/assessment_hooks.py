@@ -51,3 +51,25 @@ def mint_link(assignment_id: int) -> str | None:
         return TandemHooks().link_url(link_issue(assignment=assignment))
     except LinkClosed:
         return None
+
+
+def review_panel(request) -> dict[str, Any] | None:
+    """The admin front page's "Questionnaires" panel: what awaits this therapist, with links to the queue."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from assessments.results import review_queue
+
+    if not request.user.has_perm("assessments.view_response"):
+        return None
+    counts = review_queue(Client.objects.for_user(request.user).values("pk")).counts
+    queue = reverse("admin:assessments_response_queue")
+    return {
+        "title": _("Questionnaires"),
+        "items": [
+            (_("Responses to review"), counts["unreviewed"], queue),
+            (_("… with a risk flag"), counts["flagged"], queue),
+            (_("Links expiring within 2 days"), counts["expiring"], queue),
+            (_("Expired unanswered (30 days)"), counts["overdue"], queue),
+        ],
+    }

@@ -20,7 +20,7 @@ from practice.tokens import read_id, sign_id
 
 if TYPE_CHECKING:
     from assessments.models import Assignment
-    from clients.models import Client
+    from clients.models import Appointment, Client
     from practice.models import OutboundEmail
 
 STOP_QUESTIONNAIRES_SALT = "clients.stop.questionnaires"
@@ -50,6 +50,11 @@ def _local(moment, client: Client):
 def _to_client(assignment: Assignment, name: str, key: str, kind: str) -> OutboundEmail:
     client = assignment.respondent
     stop = stop_url(client)
+    with timezone.override(zoneinfo.ZoneInfo(client.practice.time_zone)):  # dates as the practice reads them
+        return _queue_to_client(assignment, client, name, key, kind, stop)
+
+
+def _queue_to_client(assignment: Assignment, client: Client, name: str, key: str, kind: str, stop: str):
     return emails.queue(
         f"clients/email/{name}",
         practice=client.practice,
@@ -111,4 +116,115 @@ def questionnaire_emails_stopped(client: Client, record_id: int) -> OutboundEmai
     path = reverse("admin:clients_client_change", args=[client.pk])
     return _to_therapist(
         client, "questionnaire_emails_stopped", f"consent:{record_id}:notify", settings.TANDEM_SITE_URL + path
+    )
+
+
+# --- Appointments ----------------------------------------------------------------------------------------------
+# Confirmation, change and cancellation carry a calendar invitation; all of them need the client's consent to
+# appointment emails and carry a link to stop them. Each is tied to its appointment through a personaliser, which
+# the outbox asks at send time whether the message should still go (nothing is filled in: there is no link).
+
+STOP_APPOINTMENT_REMINDERS_SALT = "clients.stop.appointment_reminders"
+APPOINTMENT_PERSONALISER = "clients.appointment"
+APPOINTMENT_REMINDER_PERSONALISER = "clients.appointment_reminder"
+
+
+def appointment_stop_token(client: Client) -> str:
+    return sign_id(client.pk, STOP_APPOINTMENT_REMINDERS_SALT)
+
+
+def read_appointment_stop_token(token: str) -> int | None:
+    return read_id(token, STOP_APPOINTMENT_REMINDERS_SALT)
+
+
+def appointment_stop_url(client: Client) -> str:
+    return settings.TANDEM_SITE_URL + reverse(
+        "clients:stop_appointment_reminders", args=[appointment_stop_token(client)]
+    )
+
+
+def _appointment_to_client(
+    appointment: Appointment,
+    name: str,
+    key: str,
+    *,
+    personaliser: str = APPOINTMENT_PERSONALISER,
+    method: str | None = None,
+    resend_if_lost: bool = True,
+) -> OutboundEmail:
+    from clients.calendar import ics_attachment, location_of, therapist_name
+    from clients.models import AppointmentKind
+
+    client = appointment.client
+    stop = appointment_stop_url(client)
+    # Templates format dates in the current zone: the practice's, whatever the server's is.
+    with timezone.override(appointment.time_zone):
+        return emails.queue(
+            f"clients/email/{name}",
+            practice=client.practice,
+            to=client.email,
+            key=key,
+            kind=EmailKind.APPOINTMENT,
+            context={
+                "client_name": client.preferred_name or client.first_name,
+                "therapist_name": therapist_name(appointment),
+                "starts": appointment.local_start,
+                "ends": appointment.local_end,
+                "time_zone": client.practice.time_zone,
+                "online": appointment.kind == AppointmentKind.ONLINE,
+                "meeting_url": appointment.meeting_url,
+                "where": location_of(appointment),
+                "stop_url": stop,
+            },
+            headers={"List-Unsubscribe": f"<{stop}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            attachments=[ics_attachment(appointment, method=method)] if method else None,
+            personaliser=personaliser,
+            personalise_id=appointment.pk,
+            # A lost calendar message is worse than a second copy, which calendars merge by UID and SEQUENCE.
+            resend_if_lost=resend_if_lost,
+        )
+
+
+def appointment_confirmation(appointment: Appointment) -> OutboundEmail:
+    """The booking, with an invitation for the client's calendar; once per appointment."""
+    from clients.calendar import REQUEST
+
+    return _appointment_to_client(
+        appointment, "appointment_confirmation", f"appointment:{appointment.pk}:booked", method=REQUEST
+    )
+
+
+def appointment_update(appointment: Appointment) -> OutboundEmail:
+    """A change of time or place, with the invitation at its new SEQUENCE; once per change."""
+    from clients.calendar import REQUEST
+
+    key = f"appointment:{appointment.pk}:update:{appointment.sequence}"
+    return _appointment_to_client(appointment, "appointment_updated", key, method=REQUEST)
+
+
+def appointment_cancellation(appointment: Appointment) -> OutboundEmail:
+    """The cancellation, with a METHOD:CANCEL that removes the event from the client's calendar."""
+    from clients.calendar import CANCEL
+
+    key = f"appointment:{appointment.pk}:cancelled"
+    return _appointment_to_client(appointment, "appointment_cancelled", key, method=CANCEL)
+
+
+def appointment_reminder(appointment: Appointment, minutes_before: int) -> OutboundEmail:
+    """One reminder slot of the appointment as it stands (its SEQUENCE): never twice, never after the start."""
+    key = f"appointment:{appointment.pk}:{appointment.sequence}:reminder:{minutes_before}"
+    return _appointment_to_client(
+        appointment,
+        "appointment_reminder",
+        key,
+        personaliser=APPOINTMENT_REMINDER_PERSONALISER,
+        resend_if_lost=False,  # a reminder may have arrived: never risk a second copy
+    )
+
+
+def appointment_reminders_stopped(client: Client, record_id: int) -> OutboundEmail | None:
+    """To the therapist: a client used the stop link in an appointment email; a link to their record."""
+    path = reverse("admin:clients_client_change", args=[client.pk])
+    return _to_therapist(
+        client, "appointment_reminders_stopped", f"consent:{record_id}:notify", settings.TANDEM_SITE_URL + path
     )

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clients.managers import ClientQuerySet, ConsentRecordQuerySet
+from clients.managers import (
+    AppointmentQuerySet,
+    ClientQuerySet,
+    ConsentRecordQuerySet,
+    PlannedAssignmentQuerySet,
+    QuestionnairePlanQuerySet,
+)
+from practice.managers import PracticeOwnersQuerySet
 
 
 class ClientStatus(models.TextChoices):
@@ -133,3 +143,296 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         verb = _("gave") if self.given else _("withdrew")
         return f"{self.client} {verb} consent to {self.get_channel_display().lower()}"
+
+
+# --- Appointments --------------------------------------------------------------------------------------------
+
+
+class AppointmentStatus(models.TextChoices):
+    BOOKED = "booked", _("Booked")
+    CANCELLED = "cancelled", _("Cancelled")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("Did not attend")
+
+
+class AppointmentKind(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    ONLINE = "online", _("Online")
+
+
+#: Statuses that hold the therapist's time: only a cancelled appointment frees it.
+HOLDS_TIME = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+DURATION_MINUTES = (5, 600)
+
+
+class Appointment(models.Model):
+    """One session of a client with a therapist; stored in UTC, shown and emailed in the practice's zone.
+
+    ``uid`` and ``sequence`` are the calendar invitation's UID and SEQUENCE: the UID never changes,
+    the sequence goes up with every change the client's calendar should take (time, place, cancellation).
+    ``next_reminder_at`` is when the next reminder falls due, so the beat reads one index.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("client"))
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("therapist")
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("length (minutes)"),
+        default=50,
+        validators=[MinValueValidator(DURATION_MINUTES[0]), MaxValueValidator(DURATION_MINUTES[1])],
+    )
+    ends_at = models.DateTimeField(_("ends"), editable=False)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=AppointmentKind.choices, default=AppointmentKind.IN_PERSON
+    )
+    location = models.CharField(
+        _("location"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the client should come; the practice's address when left empty. Sent to the client."),
+    )
+    meeting_url = models.URLField(
+        _("meeting link"), max_length=500, blank=True, help_text=_("For online sessions. Sent to the client.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    note = models.TextField(_("private note"), blank=True, help_text=_("For you only: never emailed."))
+    uid = models.UUIDField(_("calendar UID"), default=uuid.uuid4, unique=True, editable=False)
+    sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    next_reminder_at = models.DateTimeField(_("next reminder"), null=True, blank=True, editable=False)
+    reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        indexes = [
+            models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_idx"),
+            models.Index(fields=["client", "starts_at"], name="appointment_client_idx"),
+            models.Index(fields=["status", "next_reminder_at"], name="appointment_reminder_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=AppointmentStatus.values), name="appointment_status_valid"
+            ),
+            models.CheckConstraint(condition=models.Q(kind__in=AppointmentKind.values), name="appointment_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    duration_minutes__gte=DURATION_MINUTES[0], duration_minutes__lte=DURATION_MINUTES[1]
+                ),
+                name="appointment_duration_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.starts_at is None:
+            return str(_("New appointment"))
+        when = self.local_start.strftime("%a %d %b %Y %H:%M")
+        return f"{self.client} · {when}" if self.client_id else when
+
+    def save(self, *args, **kwargs) -> None:
+        self.ends_at = self.computed_end()
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "ends_at"}
+        super().save(*args, **kwargs)
+
+    def full_clean(self, *args, **kwargs) -> None:
+        self.ends_at = self.computed_end()
+        super().full_clean(*args, **kwargs)
+
+    def computed_end(self) -> datetime.datetime | None:
+        if not isinstance(self.starts_at, datetime.datetime) or not isinstance(self.duration_minutes, int):
+            return None
+        return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def time_zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.client.practice.time_zone)
+
+    @property
+    def local_start(self) -> datetime.datetime:
+        return timezone.localtime(self.starts_at, self.time_zone)
+
+    @property
+    def local_end(self) -> datetime.datetime:
+        return timezone.localtime(self.computed_end(), self.time_zone)
+
+    def conflicts(self) -> models.QuerySet:
+        """Other appointments that hold this therapist's or this client's time while this one would."""
+        ends_at = self.computed_end()
+        others = Appointment.objects.filter(status__in=HOLDS_TIME).overlapping(self.starts_at, ends_at)
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        return others.filter(models.Q(therapist_id=self.therapist_id) | models.Q(client_id=self.client_id))
+
+    def conflict_errors(self) -> dict[str, list[str]]:
+        """A clear message for each clash, naming the time but never another client."""
+        if self.status not in HOLDS_TIME or self.starts_at is None or self.duration_minutes is None:
+            return {}
+        errors: dict[str, list[str]] = {}
+        for other in self.conflicts().select_related("client__practice")[:3]:
+            start, end = other.local_start, other.local_end
+            times = {"day": start.strftime("%A %d %B %Y"), "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+            if other.therapist_id == self.therapist_id:
+                message = _("The therapist already has an appointment on %(day)s from %(start)s to %(end)s.")
+            else:
+                message = _("The client already has an appointment on %(day)s from %(start)s to %(end)s.")
+            errors.setdefault("starts_at", []).append(message % times)
+        return errors
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        client = self.client if self.client_id else None
+        if client is not None and self.therapist_id:
+            from practice.models import Membership
+
+            if not Membership.objects.filter(practice_id=client.practice_id, user_id=self.therapist_id).exists():
+                errors.setdefault("therapist", []).append(_("The therapist must work in the client's practice."))
+        if client is not None and self._state.adding and client.status == ClientStatus.DISCHARGED:
+            errors.setdefault("client", []).append(_("This client has been discharged; reactivate them first."))
+        if self.kind == AppointmentKind.ONLINE and not self.meeting_url:
+            errors.setdefault("meeting_url", []).append(_("An online appointment needs a meeting link."))
+        if client is not None and self.therapist_id and not errors:
+            errors.update(self.conflict_errors())
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlanTiming(models.TextChoices):
+    BEFORE_EACH = "before_each", _("before every appointment")
+    BEFORE_EVERY_OTHER = "before_every_other", _("before every other appointment")
+    AFTER_EACH = "after_each", _("after every appointment")
+
+
+class QuestionnairePlan(models.Model):
+    """A questionnaire tied to a client's sessions: 'send X N hours before (or after) every appointment'.
+
+    The beat makes one assignment per appointment when its moment comes, through the engine's
+    ``assignment_create``; each decision (sent or skipped) is a ``PlannedAssignment`` row.
+    """
+
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="questionnaire_plans", verbose_name=_("client")
+    )
+    instrument = models.ForeignKey(
+        "assessments.Instrument", on_delete=models.PROTECT, related_name="+", verbose_name=_("questionnaire")
+    )
+    timing = models.CharField(_("when"), max_length=30, choices=PlanTiming.choices, default=PlanTiming.BEFORE_EACH)
+    hours = models.PositiveSmallIntegerField(
+        _("hours"),
+        default=24,
+        validators=[MaxValueValidator(14 * 24)],
+        help_text=_("How many hours before the start (or after the end) of the appointment; at most two weeks."),
+    )
+    expires_in_days = models.PositiveSmallIntegerField(
+        _("the link works for (days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    message = models.TextField(_("personal message"), blank=True, max_length=1000)
+    release_scores = models.BooleanField(_("show the client their scores"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = QuestionnairePlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "-created_at"]
+        verbose_name = _("questionnaire plan")
+        verbose_name_plural = _("questionnaire plans")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(timing__in=PlanTiming.values), name="plan_timing_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.hours}h {self.get_timing_display()}"
+
+    def clean(self) -> None:
+        if self.timing != PlanTiming.AFTER_EACH and self.hours is not None and self.hours < 1:
+            raise ValidationError({"hours": _("A questionnaire before the appointment needs at least 1 hour.")})
+        if self.instrument_id and self.instrument.published_version is None:
+            raise ValidationError({"instrument": _("Only a published questionnaire can be planned.")})
+
+
+class PlannedAssignment(models.Model):
+    """A plan's decision for one appointment, made once: the assignment it created, or why it skipped."""
+
+    plan = models.ForeignKey(
+        QuestionnairePlan, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("plan")
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="planned_assignments", verbose_name=_("appointment")
+    )
+    assignment = models.ForeignKey(
+        "assessments.Assignment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assignment"),
+    )
+    skipped = models.BooleanField(_("skipped"), default=False)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("decided"), auto_now_add=True)
+
+    objects = PlannedAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("planned questionnaire")
+        verbose_name_plural = _("planned questionnaires")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "appointment"], name="planned_assignment_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.appointment}"
+
+
+class ErasureRecord(models.Model):
+    """That a client's record was erased, by whom and when, and how many rows went: never who they were."""
+
+    practice = models.ForeignKey(
+        "practice.Practice", on_delete=models.PROTECT, related_name="erasures", verbose_name=_("practice")
+    )
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("erased by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    client_number = models.PositiveBigIntegerField(_("client number"), help_text=_("The erased record's number."))
+    counts = models.JSONField(_("rows removed or anonymised"), default=dict)
+
+    objects = PracticeOwnersQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("erasure record")
+        verbose_name_plural = _("erasure records")
+
+    def __str__(self) -> str:
+        return f"Client #{self.client_number} erased {self.at:%Y-%m-%d}"

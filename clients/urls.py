@@ -10,4 +10,9 @@ app_name = "clients"
 
 urlpatterns = [
     path("email/stop-questionnaires/<str:token>/", views.stop_questionnaires, name="stop_questionnaires"),
+    path(
+        "email/stop-appointment-emails/<str:token>/",
+        views.stop_appointment_reminders,
+        name="stop_appointment_reminders",
+    ),
 ]

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -62,20 +64,35 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "assessments",
     "clients",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "practice.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "practice.security.SessionLifetimeMiddleware",
+    "practice.auth.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -123,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", _("English"))]
@@ -176,6 +195,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drain-outbox": {"task": "practice.drain_outbox", "schedule": 60.0},
     "start-due-campaigns": {"task": "practice.start_due_campaigns", "schedule": 60.0},
+    "assessments-tick": {"task": "assessments.tick", "schedule": 60.0},
+    "clients-appointments-tick": {"task": "clients.appointments_tick", "schedule": 60.0},
+    "clients-retention-review": {"task": "clients.retention_review", "schedule": 24 * 60 * 60.0},
 }
 # Unit tests only: run tasks in-process. Never set in production.
 CELERY_TASK_ALWAYS_EAGER = env.get_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -192,15 +214,52 @@ except json.JSONDecodeError as exc:
     raise ImproperlyConfigured(f"ANYMAIL_SETTINGS is not valid JSON: {exc}") from exc
 SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
-# The questionnaire engine's respondents are the practice's clients.
+# The questionnaire engine's respondents are the practice's clients; Tandem's hooks scope and send.
 ASSESSMENTS_RESPONDENT_MODEL = "clients.Client"
+ASSESSMENTS_HOOKS = "clients.assessment_hooks.TandemHooks"
 
 # Where links in emails point (scheme + host, no trailing slash).
 TANDEM_SITE_URL = (env.get("TANDEM_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
+# The staff API under /api/v1/ (config.api, house rules in config.rest): token or session sign-in, JSON only,
+# scoped like the admin. The browsable renderer is for development only.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["config.rest.IsStaff"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.rest.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.get("TANDEM_API_USER_RATE", "1200/hour")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tandem API",
+    "DESCRIPTION": "The staff API of a Tandem practice, and the token API behind a client's questionnaire link.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AssignmentStatusEnum": "assessments.models.AssignmentStatus",
+        "InstrumentStatusEnum": "assessments.models.InstrumentStatus",
+        "ClientStatusEnum": "clients.models.ClientStatus",
+        "SubscriberStatusEnum": "practice.models.SubscriberStatus",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.rest.document_errors"],
 }
 
 # Security. Production (DEBUG off) defaults pass `check --deploy --fail-level WARNING`.
@@ -209,7 +268,49 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+CSRF_COOKIE_SAMESITE = "Lax"
+# Sessions end after 30 idle minutes and 12 hours after sign-in, whatever happens in between
+# (practice.security.SessionLifetimeMiddleware; the cookie's age slides with activity).
+TANDEM_SESSION_IDLE_SECONDS = env.get_int("TANDEM_SESSION_IDLE_SECONDS", 30 * 60)
+TANDEM_SESSION_ABSOLUTE_SECONDS = env.get_int("TANDEM_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+SESSION_COOKIE_AGE = TANDEM_SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+PASSWORD_RESET_TIMEOUT = 60 * 60
+
+# Two-factor sign-in for staff (TOTP with backup codes, practice.auth). On in production; the demo
+# (DEBUG on) may leave it off. Staff who enrolled still verify whenever it is on.
+TANDEM_REQUIRE_2FA = env.get_bool("TANDEM_REQUIRE_2FA", not DEBUG)
+OTP_TOTP_ISSUER = env.get("OTP_TOTP_ISSUER", "Tandem")
+
+# Lockout (django-axes): 5 failures per username *and* address lock that pair for 15 minutes, so a
+# stranger cannot lock a therapist out from elsewhere. `python manage.py axes_reset_username NAME` unlocks.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "practice.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "practice.security.client_ip"
+AXES_USERNAME_CALLABLE = "practice.security.lockout_username"
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket's address).
+TANDEM_PROXY_COUNT = env.get_int("TANDEM_PROXY_COUNT", 1 if env.get_bool("SECURE_PROXY_SSL_HEADER", False) else 0)
+
+# Content-Security-Policy on every response, in development too, so a violation shows up early.
+# Inline *styles* stay allowed: email previews in the admin carry them and they cannot run script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+TANDEM_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", True)
     if env.get_bool("SECURE_PROXY_SSL_HEADER", False):
@@ -220,11 +321,20 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Every handler redacts link tokens and email addresses (config.logging). Django's own loggers are
+# routed through the same handler, so "Not Found: /newsletter/confirm/<token>/" never reaches a log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logging.RedactFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+# The worker keeps this configuration (and its redaction) instead of installing its own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -14,7 +14,11 @@ admin.site.index_title = "Practice back office"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("admin/two-factor/", include("practice.auth")),  # before the admin, whose catch-all would 404 it
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("api/", include("config.api")),
     path("", include("practice.urls")),
+    path("", include("assessments.urls")),
+    path("", include("clients.urls")),
 ]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from practice.models import Membership, Practice, Role
 
@@ -90,4 +93,58 @@ def demo_load() -> list[DemoLogin]:
                 source="demo data",
                 recorded_by=users[therapist],
             )
+    _demo_history(Client.objects.get(practice=practice, first_name="Cara"))
+    _demo_diary(practice, users)
     return logins
+
+
+#: Cara's answers to the bundled questionnaire over five months, drifting towards interdependence.
+HISTORY_DRIFT = (2, 2, 3, 3, 4)
+
+
+def _demo_history(cara) -> None:
+    """Five answered questionnaires for Cara, once, so the trend chart and the review queue have something."""
+    from assessments import services
+    from assessments.models import Instrument, Response
+
+    instrument = Instrument.objects.filter(slug="interdependence-in-relationships").first()
+    version = instrument.published_version if instrument else None
+    if version is None or Response.objects.filter(respondent=cara).exists():
+        return
+    document = services.published_form(version).document
+    reverse = {item["key"] for item in document["items"] if item["reverse_keyed"]}
+    questions = [item["key"] for item in document["items"] if item["type"] == "single_choice"]
+    now = timezone.now()
+    for step, level in enumerate(HISTORY_DRIFT):
+        answers = {key: str(6 - level if key in reverse else level) for key in questions}
+        answers[questions[step % len(questions)]] = "3"  # a little noise
+        completed = now - timedelta(weeks=4 * (len(HISTORY_DRIFT) - step))
+        scores = services.version_score(version, answers)
+        Response.objects.create(
+            version=version,
+            respondent=cara,
+            answers=answers,
+            scores=scores,
+            flagged=bool(scores["risk_flags"]),
+            started_at=completed - timedelta(minutes=6),
+            completed_at=completed,
+        )
+
+
+def _demo_diary(practice, users) -> None:
+    """A few sessions in the coming week, once; the demo clients have not agreed to reminders, so none are sent."""
+    from clients.appointments import appointment_book
+    from clients.models import Appointment, Client
+
+    if Appointment.objects.filter(client__practice=practice).exists():
+        return
+    zone = zoneinfo.ZoneInfo(practice.time_zone)
+    today = timezone.localdate(timezone=zone)
+    for days, hour, first_name, therapist in (
+        (1, 10, "Cara", "tess"),
+        (2, 14, "Daniel", "tess"),
+        (3, 11, "Fiona", "uma"),
+    ):
+        starts = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=zone)
+        client = Client.objects.get(practice=practice, first_name=first_name)
+        appointment_book(client=client, therapist=users[therapist], starts_at=starts, location="Room 2, 2 Quay Lane")

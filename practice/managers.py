@@ -96,3 +96,14 @@ class PracticeWideQuerySet(models.QuerySet):
         if user.is_superuser:
             return self.all()
         return self.filter(practice_id__in=practice_ids_for(user))
+
+
+class PracticeOwnersQuerySet(models.QuerySet):
+    """Rows only a practice's owners see (erasure records): therapists see none of them."""
+
+    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> models.QuerySet:
+        if not _is_signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(practice_id__in=practice_ids_for(user, owner_only=True))

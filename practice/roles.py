@@ -21,6 +21,18 @@ ASSIGNING = (
     "assessments.add_assignmentschedule",
     "assessments.change_assignmentschedule",
     "assessments.view_response",
+    "assessments.view_accessevent",
+)
+
+#: Booking and keeping appointments, and tying questionnaires to them: every therapist, for their own clients.
+APPOINTMENTS = (
+    "clients.view_appointment",
+    "clients.add_appointment",
+    "clients.change_appointment",
+    "clients.view_questionnaireplan",
+    "clients.add_questionnaireplan",
+    "clients.change_questionnaireplan",
+    "clients.view_plannedassignment",
 )
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -34,6 +46,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.change_client",
         "clients.delete_client",
         "clients.view_consentrecord",
+        "clients.view_erasurerecord",
+        *APPOINTMENTS,
+        "clients.delete_appointment",
+        "clients.delete_questionnaireplan",
         # The questionnaire engine: owners author instruments for the practice.
         *(
             f"assessments.{action}_{model}"
@@ -57,6 +73,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.add_client",
         "clients.change_client",
         "clients.view_consentrecord",
+        *APPOINTMENTS,
         "assessments.view_instrument",
         "assessments.view_instrumentversion",
         *ASSIGNING,

@@ -277,3 +277,20 @@ def make_version(db) -> Callable[..., object]:
         return version
 
     return make
+
+
+@pytest.fixture
+def configured_output():
+    """Point the handlers that settings.LOGGING installed at a buffer, for one test."""
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handlers = {h for name in ("", "django", "django.server") for h in logging.getLogger(name).handlers}
+    previous = {
+        handler: handler.setStream(stream) for handler in handlers if isinstance(handler, logging.StreamHandler)
+    }
+    assert previous, "settings.LOGGING installed no stream handler"
+    yield stream
+    for handler, old in previous.items():
+        handler.setStream(old)

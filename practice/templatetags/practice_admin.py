@@ -16,3 +16,12 @@ def delivery_paused(context) -> DeliveryState | None:
     if request is None or not request.user.has_perm("practice.view_outboundemail"):
         return None
     return DeliveryState.objects.filter(singleton=True, paused=True).first()
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_panels(context) -> list[dict]:
+    """What other apps put on the front page for this user (see ``practice.dashboard``)."""
+    from practice.dashboard import panels_for
+
+    request = context.get("request")
+    return panels_for(request) if request is not None else []

@@ -125,3 +125,26 @@ def axe_violations(page) -> list[dict]:
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
         for v in results.response["violations"]
     ]
+
+
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def watch_csp(page):
+    """Record CSP violations (DOM events and console reports) on every document ``page`` loads; returns a
+    function that lists those seen so far."""
+    seen: list[str] = []
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on("console", lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None)
+
+    def violations() -> list[str]:
+        page.wait_for_load_state("load")
+        seen.extend(page.evaluate("window.__csp || []"))
+        return seen
+
+    return violations

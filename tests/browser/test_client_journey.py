@@ -15,7 +15,7 @@ from assessments.models import Assignment, AssignmentStatus
 from clients.models import Channel, Client
 from clients.services import consent_set
 from practice import outbox
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,13 +60,16 @@ def answer_page_by_tapping(page, choice: int) -> None:
         group.locator("label.choice").nth(choice).click()
 
 
-def test_the_whole_journey_by_touch(page, phone, live_server, journey, smtp, sign_in, screenshot):
+def test_the_whole_journey_by_touch(page, phone, live_server, journey, smtp, sign_in, screenshot, configured_output):
+    """Under the Content-Security-Policy, with no violation; the logs never hold the link or the address."""
     cara = journey
+    violations = [watch_csp(page)]
     sign_in("tess@demo", "tandem-demo-tess")
     assign_in_the_admin(page, live_server, screenshot, cara)
     link = invitation_link(smtp)
 
     client_page = phone.new_page()
+    violations.append(watch_csp(client_page))
     client_page.goto(link)
     screenshot("3-start", on=client_page)
     assert client_page.get_by_text("Before our session on Tuesday").is_visible()
@@ -83,9 +86,11 @@ def test_the_whole_journey_by_touch(page, phone, live_server, journey, smtp, sig
     answer_page_by_tapping(client_page, 1)
     client_page.get_by_role("button", name="Save and finish later").click()
     assert client_page.get_by_role("heading", name="Your answers are saved").is_visible()
+    assert violations[1]() == [], "CSP violations on the client's pages"
     client_page.close()
 
     later = phone.new_page()  # the client comes back another day, through the same link
+    violations.append(watch_csp(later))
     later.goto(link)
     later.get_by_role("link", name="Continue where you left off").click()
     assert later.get_by_text("Page 2 of 3").is_visible()
@@ -112,6 +117,12 @@ def test_the_whole_journey_by_touch(page, phone, live_server, journey, smtp, sig
     assert scores.get_by_text("Total").is_visible()
     screenshot("8-therapist-sees-scores")
     assert len(smtp.wait_for(2)) == 2  # the invitation and the therapist's note
+    assert violations[0]() == [] and violations[2]() == [], "CSP violations"
+    logs = configured_output.getvalue()
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert "/q/[redacted]/" in logs, "the requests were logged, with the link redacted"
+    for secret in (token, cara.email, "Before our session on Tuesday"):
+        assert secret not in logs
 
 
 UNANSWERED = "() => [...document.querySelectorAll('fieldset')].filter(f => !f.querySelector(':checked')).length"

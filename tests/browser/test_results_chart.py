@@ -34,12 +34,13 @@ def test_the_client_page_shows_a_trend_chart_with_bands_cutoff_and_a_point_per_r
         )
     sign_in("tess@demo", "tandem-demo-tess")
     page.goto(f"{live_server.url}/admin/clients/client/{cara.pk}/change/")
-    chart = page.locator("svg.trend-chart").first
+    section = page.locator("section.history-instrument", has_text="Mood check")
+    chart = section.locator("svg.trend-chart").first
     chart.scroll_into_view_if_needed()
     assert chart.locator("rect.band").count() == 3
     assert chart.locator("line.cutoff").count() == 1
     assert chart.locator('.point[data-scale="total"]').count() == len(lows)
     assert "6 responses" in chart.locator("desc").text_content()
     page.locator(".assessment-history").screenshot(path=str(screenshot("history-chart").with_suffix(".element.png")))
-    history = page.locator(".history-table tbody tr")
+    history = section.locator(".history-table tbody tr")
     assert history.count() == len(lows)

@@ -319,3 +319,16 @@ def test_the_therapist_resends_extends_and_cancels_from_the_assignment_list(clie
     refused = act("resend").content.decode()
     assert "Only an unfinished questionnaire" in refused
     assert invitations.count() == 2
+
+
+def test_dates_in_the_invitation_are_the_practices_dates(cara, consenting, version, harbour):
+    harbour.time_zone = "Pacific/Kiritimati"  # UTC+14: noon UTC is already tomorrow there
+    harbour.save()
+    consenting(cara)
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    assignment = assignments.assignment_create(version=version, respondent=cara, send_at=noon - timedelta(days=1))
+    Assignment.objects.filter(pk=assignment.pk).update(expires_at=noon + timedelta(days=7))
+    assignments.assignment_dispatch(assignment_id=assignment.pk)
+    text = OutboundEmail.objects.get(kind=EmailKind.INVITATION).body_text
+    local = noon + timedelta(days=8)
+    assert f"{local:%A} {local.day} {local:%B %Y}" in text

@@ -55,3 +55,18 @@ def test_health_answers_ok_when_the_database_answers(client):
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_questionnaire_history_and_a_diary_once():
+    from assessments.models import Response
+    from clients.models import Appointment
+
+    call_command("load_demo")
+    call_command("load_demo")
+    cara = Client.objects.get(first_name="Cara")
+    responses = Response.objects.filter(respondent=cara).order_by("completed_at")
+    assert responses.count() == 5
+    totals = [r.scores["scales"]["total"]["value"] for r in responses]
+    assert totals[-1] > totals[0]
+    assert Appointment.objects.count() == 3
