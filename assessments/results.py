@@ -105,13 +105,15 @@ def response_detail(response: Response) -> ResponseDetail:
     """Every question with its answer, every scale with its band, meaning and change since the first and
     the previous response to the same questionnaire. Two queries besides the response itself."""
     form = published_form(response.version)
-    earlier = Response.objects.filter(
-        respondent_id=response.respondent_id,
-        version__instrument_id=response.version.instrument_id,
-        completed_at__lt=response.completed_at,
-    ).only("pk", "completed_at", "scores")
-    first = earlier.order_by("completed_at", "pk").first() if response.completed_at else None
-    previous = earlier.order_by("-completed_at", "-pk").first() if response.completed_at else None
+    first = previous = None
+    if response.completed_at is not None:  # an unfinished response has nothing before it to compare with
+        earlier = Response.objects.filter(
+            respondent_id=response.respondent_id,
+            version__instrument_id=response.version.instrument_id,
+            completed_at__lt=response.completed_at,
+        ).only("pk", "completed_at", "scores")
+        first = earlier.order_by("completed_at", "pk").first()
+        previous = earlier.order_by("-completed_at", "-pk").first()
     sections = []
     for page in form.pages:
         rows = []

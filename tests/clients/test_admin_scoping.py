@@ -12,6 +12,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Client, ConsentRecord
 from clients.services import consent_set
@@ -207,3 +208,76 @@ def test_consent_history_is_scoped_like_clients(browse, cast, viewer):
     other = ConsentRecord.objects.exclude(client__in=[cast[n] for n in VISIBLE[viewer]]).first()
     page = browse(viewer).get(reverse("admin:clients_consentrecord_change", args=[other.pk]))
     assert page.status_code == 404
+
+
+@pytest.fixture
+def answered(cast, make_version):
+    """A completed response (with its assignment) for every client in the cast."""
+    from assessments import assignments, services
+    from assessments.models import Response
+
+    version = make_version()
+    rows = {}
+    for name in CLIENTS:
+        person = cast[name]
+        consent_set(client=person, channel="questionnaires", given=True, source="test")
+        assignment = assignments.assignment_create(version=version, respondent=person)
+        answers = {"low": "1", "calm": "1", "harm": "0"}
+        response = Response.objects.create(
+            version=version,
+            respondent=person,
+            answers=answers,
+            scores=services.version_score(version, answers),
+            completed_at=timezone.now(),
+        )
+        rows[name] = (assignment, response)
+    return rows
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+@pytest.mark.parametrize("target", CLIENTS)
+def test_results_exports_and_archives_follow_the_matrix(browse, cast, answered, viewer, target):
+    """Response and assignment pages, review, CSV and FHIR exports, the subject-access archive and erasure."""
+    from assessments.models import AccessEvent, Response
+
+    person = cast[target]
+    assignment, response = answered[target]
+    viewer_client = browse(viewer)
+    visible = target in VISIBLE[viewer]
+    pages = [
+        reverse("admin:assessments_response_change", args=[response.pk]),
+        reverse("admin:assessments_assignment_change", args=[assignment.pk]),
+    ]
+    for page in pages:
+        reply = viewer_client.get(page)
+        expected = 302 if viewer == "anonymous" else 200 if visible else 404
+        assert reply.status_code == expected, page
+        if not visible:
+            assert_not_leaked(reply.content.decode(), person)
+    actions = [
+        ("admin:assessments_response_changelist", "export_csv", response.pk),
+        ("admin:assessments_response_changelist", "export_fhir", response.pk),
+        ("admin:clients_client_changelist", "subject_access", person.pk),
+    ]
+    for changelist, action, pk in actions:
+        reply = viewer_client.post(reverse(changelist), {"action": action, "_selected_action": [pk]})
+        downloaded = reply.status_code == 200 and "html" not in reply.get("Content-Type", "")
+        assert downloaded == visible, (action, reply.status_code)
+        if not visible:
+            assert_not_leaked(reply.content.decode(errors="replace"), person)
+    if viewer != "anonymous":
+        queue = viewer_client.get(reverse("admin:assessments_response_queue")).content.decode()
+        assert (person.last_name in queue) == visible
+    viewer_client.post(reverse("admin:assessments_response_review", args=[response.pk]))
+    assert (Response.objects.get(pk=response.pk).reviewed_at is not None) == visible
+    if viewer != "anonymous":
+        events = viewer_client.get(reverse("admin:assessments_accessevent_changelist")).content.decode()
+        if not visible:
+            assert_not_leaked(events, person)
+    viewer_client.post(
+        reverse("admin:clients_client_changelist"),
+        {"action": "erase", "_selected_action": [person.pk], "confirm": "ERASE"},
+    )
+    erased = not Client.objects.filter(pk=person.pk).exists()
+    assert erased == (visible and viewer == "tess"), "only the owner of the client's practice erases"
+    assert AccessEvent.objects.filter(respondent_id=person.pk).exists() == (visible and not erased)
