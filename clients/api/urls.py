@@ -1,7 +1,6 @@
 """Routes of the clients app's API; ``config.api`` mounts them under ``/api/v1/``.
 
-Appointments: register their viewset on this router (``router.register("appointments", …)``) and add
-the route to the scoping matrix in ``tests/api/test_scoping.py``, which fails until it is there.
+Every route is also in the scoping matrix (``tests/api/test_scoping.py``), which fails until it is there.
 """
 
 from __future__ import annotations
@@ -12,5 +11,7 @@ from clients.api import views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
+router.register("appointments", views.AppointmentViewSet, basename="appointment")
+router.register("questionnaire-plans", views.QuestionnairePlanViewSet, basename="questionnaire-plan")
 
 urlpatterns: list = []

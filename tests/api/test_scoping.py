@@ -9,10 +9,14 @@ none of Harbour Light's data in any answer, and Uma gets 404 for what belongs to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
+from clients import appointments
+from clients.models import Appointment, QuestionnairePlan
 from tests.api.conftest import api_client, link_client
 
 
@@ -33,6 +37,14 @@ MATRIX: dict[str, Route] = {
     "client-list": Route("scoped", ("get", "post"), "/api/v1/clients/"),
     "client-detail": Route("scoped", ("get", "put", "patch", "delete"), "/api/v1/clients/{client}/"),
     "client-consent-records": Route("scoped", ("get",), "/api/v1/clients/{client}/consent-records/"),
+    "appointment-list": Route("scoped", ("get", "post"), "/api/v1/appointments/"),
+    "appointment-detail": Route("scoped", ("get", "patch"), "/api/v1/appointments/{appointment}/"),
+    "appointment-cancel": Route("scoped", ("post",), "/api/v1/appointments/{appointment}/cancel/"),
+    "appointment-completed": Route("scoped", ("post",), "/api/v1/appointments/{appointment}/completed/"),
+    "appointment-no-show": Route("scoped", ("post",), "/api/v1/appointments/{appointment}/no-show/"),
+    "questionnaire-plan-list": Route("scoped", ("get", "post"), "/api/v1/questionnaire-plans/"),
+    "questionnaire-plan-detail": Route("scoped", ("get",), "/api/v1/questionnaire-plans/{plan}/"),
+    "questionnaire-plan-deactivate": Route("scoped", ("post",), "/api/v1/questionnaire-plans/{plan}/deactivate/"),
     "subscriber-list": Route("scoped", ("get", "post"), "/api/v1/subscribers/"),
     "subscriber-detail": Route("scoped", ("get",), "/api/v1/subscribers/{subscriber}/"),
     "subscriber-unsubscribe": Route("scoped", ("post",), "/api/v1/subscribers/{subscriber}/unsubscribe/"),
@@ -76,8 +88,22 @@ def test_the_matrix_covers_every_api_route():
     assert api_route_names() - NOT_ENDPOINTS == set(MATRIX)
 
 
+@pytest.fixture
+def world(world, version):
+    """The shared world, and on each side's client a past appointment (so every action applies) and a plan."""
+    started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    for side in world.values():
+        side.appointment = appointments.appointment_book(
+            client=side.client, therapist=side.client.therapist, starts_at=started, note="private"
+        )
+        side.plan = QuestionnairePlan.objects.create(client=side.client, instrument=version.instrument)
+    return world
+
+
 def url_for(route: Route, side) -> str:
     return route.url.format(
+        appointment=side.appointment.pk,
+        plan=side.plan.pk,
         client=side.client.pk,
         subscriber=side.subscriber.pk,
         assignment=side.assignment.pk,
@@ -92,6 +118,9 @@ def body_for(name: str, side, method: str = "post") -> dict | None:
     return {
         "client-list": {"first_name": "New", "last_name": "Client", "email": "new.client@example.net"},
         "client-detail": {"first_name": "Changed", "last_name": "Name", "email": "changed@example.net"},
+        "appointment-list": {"client": side.client.pk, "starts_at": "2031-01-06T10:00:00+00:00"},
+        "appointment-detail": {"starts_at": "2031-01-07T10:00:00+00:00", "note": "moved"},
+        "questionnaire-plan-list": {"client": side.client.pk, "instrument": "mood-check"},
         "subscriber-list": {"email": "new.reader@example.com"},
         "assignment-list": {"respondent": side.client.pk, "instrument": "mood-check"},
         "assignment-extend": {"days": 3},
@@ -136,6 +165,9 @@ def test_the_other_practice_gets_404_and_never_sees_our_data(world, as_otto, nam
     if name == "assignment-list" and method == "post":
         assert response.status_code == 400
         assert "respondent" in response.json()
+    if name in ("appointment-list", "questionnaire-plan-list") and method == "post":
+        assert response.status_code == 400
+        assert "client" in response.json()
 
 
 @pytest.mark.parametrize(("name", "method"), [call for call in CALLS if MATRIX[call[0]].kind == "scoped"])
@@ -159,6 +191,24 @@ def test_the_owner_sees_the_whole_practice_and_nothing_else(world, as_tess):
     assignments = as_tess.get("/api/v1/assignments/").json()["results"]
     assert {row["respondent"] for row in assignments} == {world["tess"].client.pk, world["uma"].client.pk}
     assert as_tess.get(f"/api/v1/responses/{world['otto'].response.pk}/").status_code == 404
+    booked = as_tess.get("/api/v1/appointments/").json()["results"]
+    assert {row["client"] for row in booked} == {world["tess"].client.pk, world["uma"].client.pk}
+    plans = as_tess.get("/api/v1/questionnaire-plans/").json()["results"]
+    assert {row["client"] for row in plans} == {world["tess"].client.pk, world["uma"].client.pk}
+    assert as_tess.get(f"/api/v1/appointments/{world['otto'].appointment.pk}/").status_code == 404
+
+
+def test_nothing_out_of_scope_is_changed_by_a_refused_call(world, as_otto, as_uma):
+    """The 404s above change nothing: the appointments of Uma and Tess are as they were booked."""
+    for api, side in ((as_otto, world["uma"]), (as_uma, world["tess"])):
+        appointment = side.appointment
+        for action in ("cancel", "completed", "no-show"):
+            assert api.post(f"/api/v1/appointments/{appointment.pk}/{action}/").status_code == 404
+        assert api.patch(f"/api/v1/appointments/{appointment.pk}/", {"note": "x"}, format="json").status_code == 404
+        assert api.post(f"/api/v1/questionnaire-plans/{side.plan.pk}/deactivate/").status_code == 404
+        fresh = Appointment.objects.get(pk=appointment.pk)
+        assert (fresh.status, fresh.note, fresh.sequence) == ("booked", "private", 0)
+        assert QuestionnairePlan.objects.get(pk=side.plan.pk).active
 
 
 def test_a_user_who_is_not_staff_is_refused(world, django_user_model):
