@@ -24,6 +24,7 @@ class ImportForm(forms.Form):
 
 
 FIELD_PREFIX = "item-"
+MISSING = _("Please answer this question.")
 
 
 class AnswerPageForm(forms.Form):
@@ -53,7 +54,7 @@ class AnswerPageForm(forms.Form):
 
     def add_missing(self, keys: list[str]) -> None:
         for key in keys:
-            self.add_error(FIELD_PREFIX + key, _("Please answer this question."))
+            self.add_error(FIELD_PREFIX + key, MISSING)
 
 
 def _field(item: dict) -> forms.Field:

@@ -42,12 +42,12 @@ class DefaultHooks:
         return getattr(respondent, "is_active", True)
 
     def page_context(self, assignment: Assignment) -> dict[str, Any]:
-        """Extra context for the respondent's pages, e.g. the host's name and contact address."""
-        return {}
+        """Extra context for the respondent's pages, e.g. the host's name and contact address.
 
-    def respondent_select_related(self) -> tuple[str, ...]:
-        """Relations of the respondent that ``page_context`` reads, fetched with the link lookup."""
-        return ()
+        Called on every link page: keep it cheap (``assignment.respondent_id`` costs nothing; the
+        respondent itself is a query).
+        """
+        return {}
 
     def link_url(self, raw_token: str) -> str:
         return app_settings.site_url() + reverse("assessments:start", args=[raw_token])

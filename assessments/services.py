@@ -6,7 +6,7 @@ Every write is atomic: an import that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -155,6 +155,8 @@ class PublishedForm:
     document: dict[str, Any]
     pages: list[dict[str, Any]]
     items: dict[str, dict[str, Any]]
+    #: What views derive from the form once (e.g. escaped markup), kept as long as the form is.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def spec(self) -> scoring.InstrumentSpec:
@@ -169,6 +171,32 @@ class PublishedForm:
 
 _FORMS: dict[tuple[int, str], PublishedForm] = {}
 _FORMS_LIMIT = 64
+
+
+_VERSIONS: dict[int, InstrumentVersion] = {}
+
+
+def forget_cached_forms() -> None:
+    """Empty the per-process caches of parsed forms and frozen versions (tests reuse primary keys)."""
+    _FORMS.clear()
+    _VERSIONS.clear()
+
+
+def published_version(version_id: int) -> InstrumentVersion:
+    """A version whose content is frozen (published or retired), loaded once per process.
+
+    Only what publishing froze is read from it (title, instructions, definition); its status may have
+    moved on to retired since, which changes nothing for an assignment already made.
+    """
+    version = _VERSIONS.get(version_id)
+    if version is None:
+        version = InstrumentVersion.objects.select_related("instrument").get(pk=version_id)
+        if version.definition is None:
+            return version  # a draft is never cached: it still changes
+        if len(_VERSIONS) >= _FORMS_LIMIT:
+            _VERSIONS.pop(next(iter(_VERSIONS)))
+        _VERSIONS[version_id] = version
+    return version
 
 
 def published_form(version: InstrumentVersion) -> PublishedForm:
@@ -208,9 +236,9 @@ def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
             data["answer_scale"] = item.answer_scale.key
         elif item.type in (document.ITEM_TYPES[2], document.ITEM_TYPES[3]) or item.options.all():
             data["options"] = options(item.options.all())
-        for field, name in (("min_value", "min"), ("max_value", "max")):
-            if getattr(item, field) is not None:
-                data[name] = getattr(item, field)
+        for attribute, name in (("min_value", "min"), ("max_value", "max")):
+            if getattr(item, attribute) is not None:
+                data[name] = getattr(item, attribute)
         if item.enable_when is not None:
             data["enable_when"] = item.enable_when
         return data

@@ -15,10 +15,12 @@ from functools import wraps
 from typing import Any
 
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -32,9 +34,10 @@ from assessments.assignments import (
     assignment_submit,
     missing_answers,
 )
-from assessments.forms import FIELD_PREFIX, AnswerPageForm
+from assessments.forms import FIELD_PREFIX, MISSING, AnswerPageForm
 from assessments.hooks import get_hooks
 from assessments.links import LinkProblem, link_resolve
+from assessments.markup import question_html
 from assessments.models import Assignment, AssignmentStatus
 from assessments.results import answer_label
 from assessments.services import PublishedForm, published_form
@@ -92,9 +95,7 @@ def link_page(*, allow_used: bool = False) -> Callable:
                 return _private(render(request, "assessments/respond/rate_limited.html", {}, status=429))
             if _body_size(request) > MAX_BODY_BYTES:
                 return _private(render(request, "assessments/respond/too_large.html", {}, status=413))
-            hooks = get_hooks()
-            related = ("respondent", *(f"respondent__{name}" for name in hooks.respondent_select_related()))
-            assignment, problem = link_resolve(token, select_related=related)
+            assignment, problem = link_resolve(token)
             if problem is not None and not (allow_used and problem == LinkProblem.USED):
                 return _private(problem_page(request, problem))
             request.link_token = token
@@ -170,15 +171,13 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
         return HttpResponseRedirect(_url(request, "start"))
     index = numbers.index(number)
     _n, section, items = pages[index]
-    status = 200
-    notice = ""
+    status, notice = 200, ""
+    values: dict[str, object] = answers  # what the controls show: the saved answers, or what was just posted
+    errors: dict[str, list[str]] = {}
     if request.method == "POST":
         form = AnswerPageForm(section["items"], request.POST)
-        unknown = form.unknown_fields()
-        if unknown:
-            form = AnswerPageForm(items, initial=_initial(items, answers))
-            notice = "forged"
-            status = 400
+        if form.unknown_fields():
+            notice, status = "forged", 400
         elif form.is_valid():
             action = request.POST.get("action", "next")
             posted = form.answers()
@@ -186,7 +185,6 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
             missing = missing_answers(form_plan.document, merged, [item["key"] for item in form.items])
             if action == "next" and missing:
                 form.add_missing(missing)
-                status = 400
             else:
                 try:
                     saved = assignment_save_answers(assignment=assignment, answers=posted, page=number)
@@ -194,26 +192,25 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
                     return problem_page(request, LinkProblem.EXPIRED)
                 except AnswerError as exc:
                     form.add_error(FIELD_PREFIX + exc.key, str(exc))
-                    status = 400
                 else:
                     return _after_save(request, form_plan, saved, number, items, action)
-        else:
+        if not notice:
             status = 400
+            values = {item["key"]: form[FIELD_PREFIX + item["key"]].value() for item in form.items}
+            errors = {name.removeprefix(FIELD_PREFIX): list(messages) for name, messages in form.errors.items()}
     else:
-        form = AnswerPageForm(items, initial=_initial(items, answers))
         if request.GET.get("check"):  # sent back from the review: point at what is still unanswered
-            form = AnswerPageForm(items, _as_data(_initial(items, answers)))
-            if form.is_valid():
-                form.add_missing(missing_answers(form_plan.document, answers, [item["key"] for item in form.items]))
+            keys = [item["key"] for item in items]
+            errors = {key: [MISSING] for key in missing_answers(form_plan.document, answers, keys)}
         if request.GET.get("more"):
             notice = "more"
-    questions = _questions(items, form, form_plan.positions)
+    questions = _questions(items, form_plan, values, errors)
     context = _context(
         request,
         assignment,
         form_plan,
         section=section,
-        questions=questions,
+        questions_html=mark_safe("".join(question["html"] for question in questions)),  # noqa: S308 - escaped parts
         errors=_error_summary(questions),
         notice=notice,
         page_number=index + 1,
@@ -221,7 +218,8 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
         action_url=_url(request, "page", number),
         is_first=index == 0,
     )
-    return render(request, "assessments/respond/page.html", context, status=status)
+    # No context processors: the page needs neither the signed-in user nor CSRF (the link is the capability).
+    return HttpResponse(render_to_string("assessments/respond/page.html", context), status=status)
 
 
 def _after_save(
@@ -248,36 +246,17 @@ def _see_other(url: str) -> HttpResponseRedirect:
     return response
 
 
-def _initial(items: list[dict], answers: dict[str, object]) -> dict[str, object]:
-    return {FIELD_PREFIX + item["key"]: answers[item["key"]] for item in items if item["key"] in answers}
-
-
-def _as_data(initial: dict[str, object]) -> QueryDict:
-    data = QueryDict(mutable=True)
-    for name, value in initial.items():
-        data.setlist(name, [str(v) for v in value] if isinstance(value, list) else [str(value)])
-    return data
-
-
-def _questions(items: list[dict], form: AnswerPageForm, positions: dict[str, int]) -> list[dict[str, Any]]:
-    """What the page template needs for each item: its text, its control's value(s) and its error."""
+def _questions(
+    items: list[dict], form_plan: PublishedForm, values: dict[str, object], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """Each item of the page as HTML (see ``assessments.markup``), with what the error summary needs."""
+    positions = form_plan.positions
     result = []
     for item in items:
-        entry: dict[str, Any] = {"item": item, "id": f"q{positions[item['key']]}"}
-        if item["type"] in document.QUESTION_TYPES:
-            name = FIELD_PREFIX + item["key"]
-            value = form[name].value()
-            chosen = {str(v) for v in (value if isinstance(value, list) else [] if value is None else [value])}
-            entry.update(
-                name=name,
-                value="" if value is None or isinstance(value, list) else value,
-                errors=form.errors.get(name, []),
-                choices=[
-                    {"code": option["code"], "label": option["label"], "checked": option["code"] in chosen}
-                    for option in item.get("_options") or item["options"]
-                ],
-            )
-        result.append(entry)
+        html_id = f"q{positions[item['key']]}"
+        item_errors = errors.get(item["key"], [])
+        html = question_html(form_plan, item, html_id, values.get(item["key"]), item_errors)
+        result.append({"item": item, "id": html_id, "errors": item_errors, "html": html})
     return result
 
 

@@ -6,6 +6,7 @@ them; a client is emailed only with consent to questionnaires and while not disc
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from assessments.hooks import DefaultHooks
@@ -13,6 +14,27 @@ from assessments.links import LinkClosed, link_issue
 from assessments.models import Assignment
 from clients import emails
 from clients.models import Client, ClientStatus
+
+#: Practice names and addresses for the client's pages, per client, for a minute (they rarely change).
+BRANDING_SECONDS = 60
+_BRANDING: dict[int, tuple[float, dict[str, str]]] = {}
+
+
+def practice_branding(client_id: int) -> dict[str, str]:
+    now = time.monotonic()
+    cached = _BRANDING.get(client_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = Client.objects.filter(pk=client_id).values("practice__name", "practice__contact_email").first() or {}
+    branding = {"brand_name": row.get("practice__name", ""), "contact_email": row.get("practice__contact_email", "")}
+    if len(_BRANDING) >= 1000:
+        _BRANDING.clear()
+    _BRANDING[client_id] = (now + BRANDING_SECONDS, branding)
+    return branding
+
+
+def forget_branding() -> None:
+    _BRANDING.clear()
 
 
 class TandemHooks(DefaultHooks):
@@ -25,12 +47,9 @@ class TandemHooks(DefaultHooks):
     def is_active(self, respondent: Client) -> bool:
         return respondent.status != ClientStatus.DISCHARGED
 
-    def respondent_select_related(self) -> tuple[str, ...]:
-        return ("practice",)
-
     def page_context(self, assignment: Assignment) -> dict[str, Any]:
-        practice = assignment.respondent.practice
-        return {"brand_name": practice.name, "contact_email": practice.contact_email}
+        """The practice's name and address on the client's pages: one small query a minute per client."""
+        return practice_branding(assignment.respondent_id)
 
     def send_invitation(self, assignment: Assignment) -> None:
         emails.questionnaire_invitation(assignment)

@@ -119,7 +119,9 @@ if _database_url:
     try:
         DATABASES = {
             "default": dj_database_url.parse(
-                _database_url, conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+                _database_url,
+                conn_max_age=env.get_int("DATABASE_CONN_MAX_AGE", 60),
+                conn_health_checks=env.get_bool("DATABASE_CONN_HEALTH_CHECKS", True),
             )
         }
     except ValueError as exc:
@@ -130,6 +132,8 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": _ensure_var_dir() / "tandem.sqlite3",
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # Reused across requests: opening SQLite costs a schema read each time.
+            "CONN_MAX_AGE": env.get_int("DATABASE_CONN_MAX_AGE", 60),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

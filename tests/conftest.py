@@ -63,6 +63,16 @@ def postgres() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Rolled-back test transactions reuse primary keys, which the per-process caches are keyed by."""
+    from assessments.services import forget_cached_forms
+    from clients.assessment_hooks import forget_branding
+
+    forget_cached_forms()
+    forget_branding()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Unit tests run tasks in-process; integration tests use a real worker instead."""
     from config.celery import app

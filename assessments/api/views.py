@@ -410,8 +410,7 @@ class LinkView(APIView):
             size = MAX_BODY_BYTES + 1
         if size > MAX_BODY_BYTES:
             raise TooLarge()
-        related = ("respondent", *(f"respondent__{name}" for name in get_hooks().respondent_select_related()))
-        assignment, problem = link_resolve(request.headers.get(LINK_HEADER), select_related=related)
+        assignment, problem = link_resolve(request.headers.get(LINK_HEADER))
         if problem is not None and not (self.allow_used and problem == LinkProblem.USED):
             raise LinkProblemError(problem)
         self.assignment = assignment
