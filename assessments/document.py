@@ -34,7 +34,9 @@ ITEM_FIELDS = (
     "enable_when",
 )
 OPERATORS = ("exists", "=", "!=", ">", ">=", "<", "<=")
-KEY_PATTERN = re.compile(r"[^\s]{1,100}")
+KEY_PATTERN = re.compile(r"[^\s\x00\ud800-\udfff]{1,100}")
+#: What no database stores in text: the NUL character and lone UTF-16 surrogates.
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_TEXT = 5000
 
@@ -92,8 +94,8 @@ class _Checker:
         if not isinstance(value, str):
             self.add(f"{path}.{key}", f"must be text, not {_kind(value)}")
             return ""
-        if "\x00" in value:
-            self.add(f"{path}.{key}", "must not contain null characters")
+        if UNSTORABLE.search(value):
+            self.add(f"{path}.{key}", "must not contain null characters or unpaired surrogates")
         if len(value) > limit:
             self.add(f"{path}.{key}", f"is longer than {limit} characters")
         return value
@@ -572,7 +574,7 @@ def _answer_value(item: dict, raw: object) -> int | None:
         if (item["min"] is not None and raw < item["min"]) or (item["max"] is not None and raw > item["max"]):
             raise scoring.ScoringError(key, f"{raw} is outside the range {item['min']} to {item['max']} of {key!r}.")
         return raw
-    if not isinstance(raw, str) or len(raw) > MAX_TEXT or "\x00" in raw:
+    if not isinstance(raw, str) or len(raw) > MAX_TEXT or UNSTORABLE.search(raw):
         raise scoring.ScoringError(key, f"The answer to {key!r} must be text of at most {MAX_TEXT} characters.")
     return None
 

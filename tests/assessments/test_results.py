@@ -150,8 +150,16 @@ def test_result_pages_take_the_same_queries_for_one_response_and_for_two_hundred
     assert one == many
 
 
+def hostile(text: str) -> str:
+    """Mostly hostile: start the note with a formula character."""
+    return ("=+-@\t\r"[len(text) % 6] + text) if len(text) % 3 else text
+
+
+STORABLE_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(note=st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=40).map(lambda t: hostile(t)))
+@given(note=st.text(STORABLE_TEXT, min_size=1, max_size=40).map(hostile))
 def test_a_csv_export_never_carries_a_formula(note, cara, make_response):
     response = make_response(cara, {"low": "1", "calm": "1", "harm": "0", "notes": note})
     text = exports.responses_csv([response])
@@ -162,11 +170,6 @@ def test_a_csv_export_never_carries_a_formula(note, cara, make_response):
     header = next(iter(csv.reader(io.StringIO(text))))
     cell = body[header.index("answer mood-check:notes")]
     assert cell == ("'" + note if note.startswith(exports.FORMULA_STARTS) else note)
-
-
-def hostile(text: str) -> str:
-    """Mostly hostile: start the note with a formula character."""
-    return ("=+-@\t\r"[len(text) % 6] + text) if len(text) % 3 else text
 
 
 def test_exports_are_csv_and_a_fhir_bundle_and_are_logged(client, tess, cara, make_response):

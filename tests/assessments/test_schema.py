@@ -278,7 +278,7 @@ def test_schema_rejects_a_document_that_is_not_an_object() -> None:
 
 TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=12)
 NONEMPTY_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), min_size=1, max_size=12)
-ITEM_KEY = st.from_regex(r"[^\s]{1,12}", fullmatch=True)
+ITEM_KEY = st.from_regex(r"[^\s\x00\ud800-\udfff]{1,12}", fullmatch=True)
 SLUG = st.from_regex(r"[a-z0-9]{1,8}(?:-[a-z0-9]{1,8}){0,3}", fullmatch=True)
 NUMBER = st.one_of(st.integers(-1000, 1000), st.floats(-1000, 1000, allow_nan=False, allow_infinity=False))
 CHOICE = ("single_choice", "multiple_choice")
