@@ -26,15 +26,12 @@ from clients.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
-    Channel,
     Client,
     ClientStatus,
-    ConsentRecord,
     PlannedAssignment,
     PlanTiming,
     QuestionnairePlan,
 )
-from clients.services import consent_set
 from practice.models import EmailStatus, OutboundEmail
 
 if TYPE_CHECKING:
@@ -272,15 +269,6 @@ def _refresh(target: Appointment, source: Appointment) -> None:
     if target is not source:
         for field in Appointment._meta.concrete_fields:
             setattr(target, field.attname, getattr(source, field.attname))
-
-
-@transaction.atomic
-def appointment_reminders_stop(*, client: Client, source: str) -> ConsentRecord | None:
-    """The client withdraws consent to appointment emails themselves; their therapist is told once."""
-    record = consent_set(client=client, channel=Channel.APPOINTMENT_REMINDERS, given=False, source=source)
-    if record is not None:
-        emails.appointment_reminders_stopped(client, record.pk)
-    return record
 
 
 # --- Send-time guards (outbox personalisers) -------------------------------------------------------------------

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from clients.appointments import appointment_reminders_stop
 from clients.models import Channel, Client
-from clients.services import consent_set, questionnaire_emails_stop
+from clients.services import consent_set, consent_withdrawn_by_client
 from practice.models import Practice
 from practice.subscriptions import NEWSLETTER_CHECKBOX, PreferenceCheckbox
 
 CHANNELS = (Channel.QUESTIONNAIRES, Channel.APPOINTMENT_REMINDERS)
-#: Withdrawing consent from the page works as the stop link in the emails does: recorded, and the therapist told.
-STOPPERS = {
-    Channel.QUESTIONNAIRES: questionnaire_emails_stop,
-    Channel.APPOINTMENT_REMINDERS: appointment_reminders_stop,
-}
 
 
 class ClientChannels:
@@ -45,8 +39,8 @@ class ClientChannels:
             for channel in CHANNELS:
                 if not client.has_consent(channel) or f"client-{channel.value}" in ticked:
                     continue
-                stop = STOPPERS[channel]
-                stop(client=client, source="email preferences page")
+                # as the stop link in the emails does: recorded, and the therapist told
+                consent_withdrawn_by_client(client=client, channel=channel, source="email preferences page")
             # The newsletter box belongs to the subscription; keep the client's record in step with it.
             if client.consent_newsletter and NEWSLETTER_CHECKBOX not in ticked:
                 consent_set(client=client, channel=Channel.NEWSLETTER, given=False, source="email preferences page")

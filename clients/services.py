@@ -47,12 +47,22 @@ def consent_set(
     )
 
 
-@transaction.atomic
-def questionnaire_emails_stop(*, client: Client, source: str) -> ConsentRecord | None:
-    """The client withdraws consent to questionnaire emails themselves; their therapist is told once."""
-    from clients.emails import questionnaire_emails_stopped
+def _told_of_withdrawal(channel: Channel):
+    """The email that tells the therapist a client stopped this channel themselves (the newsletter has none)."""
+    from clients import emails
 
-    record = consent_set(client=client, channel=Channel.QUESTIONNAIRES, given=False, source=source)
-    if record is not None:
-        questionnaire_emails_stopped(client, record.pk)
+    return {
+        Channel.QUESTIONNAIRES: emails.questionnaire_emails_stopped,
+        Channel.APPOINTMENT_REMINDERS: emails.appointment_reminders_stopped,
+    }.get(channel)
+
+
+@transaction.atomic
+def consent_withdrawn_by_client(*, client: Client, channel: Channel | str, source: str) -> ConsentRecord | None:
+    """The client withdraws a consent themselves (a stop link, the preferences page); their therapist is told once."""
+    channel = Channel(channel)
+    record = consent_set(client=client, channel=channel, given=False, source=source)
+    notify = _told_of_withdrawal(channel)
+    if record is not None and notify is not None:
+        notify(client, record.pk)
     return record

@@ -216,9 +216,9 @@ def test_reminders_go_out_exactly_per_policy_over_two_weeks(cara, make_client, t
     assignments.assignment_cancel(assignment=cancelled)
     run_beat(start + timedelta(days=2, hours=1), days=2)
     Assignment.objects.filter(pk=done.pk).update(status=AssignmentStatus.COMPLETED, completed_at=timezone.now())
-    from clients.services import questionnaire_emails_stop
+    from clients.services import consent_withdrawn_by_client
 
-    questionnaire_emails_stop(client=withdrawn.respondent, source="test")
+    consent_withdrawn_by_client(client=withdrawn.respondent, channel=Channel.QUESTIONNAIRES, source="test")
     run_beat(start + timedelta(days=4, hours=1), days=11)
 
     sent = reminders_for(plain)
