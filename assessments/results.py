@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from assessments import scoring
+from assessments.assignments import AWAITING_ANSWERS
 from assessments.models import AccessAction, AccessEvent, Assignment, AssignmentStatus, Response
 from assessments.services import published_form
 
@@ -260,15 +262,6 @@ class ReviewQueue:
     expiring: list[Assignment]
     overdue: list[Assignment]
 
-    @property
-    def counts(self) -> dict[str, int]:
-        return {
-            "unreviewed": len(self.unreviewed),
-            "flagged": sum(1 for response in self.unreviewed if response.flagged),
-            "expiring": len(self.expiring),
-            "overdue": len(self.overdue),
-        }
-
 
 #: How far ahead an unfinished assignment counts as expiring, and how far back an expired one is overdue.
 EXPIRING_WITHIN = timedelta(days=2)
@@ -276,29 +269,38 @@ OVERDUE_FOR = timedelta(days=30)
 QUEUE_LIMIT = 200
 
 
+def _queue(respondents, now: datetime):
+    """The three lists of the review queue as querysets, for the respondents the caller may see."""
+    unreviewed = Response.objects.filter(
+        respondent__in=respondents, completed_at__isnull=False, reviewed_at__isnull=True
+    ).order_by("-flagged", "completed_at")
+    assignments = Assignment.objects.filter(respondent__in=respondents)
+    expiring = assignments.filter(
+        status__in=AWAITING_ANSWERS, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN
+    ).order_by("expires_at")
+    overdue = assignments.filter(status=AssignmentStatus.EXPIRED, expires_at__gte=now - OVERDUE_FOR).order_by(
+        "-expires_at"
+    )
+    return unreviewed, expiring, overdue
+
+
 def review_queue(respondents, *, now: datetime | None = None) -> ReviewQueue:
     """What needs the therapist: unreviewed responses (risk first), links about to expire, links that expired
-    unanswered in the last 30 days. Three queries, for the respondents the caller may see."""
-    now = now or timezone.now()
-    unreviewed = list(
-        Response.objects.filter(respondent__in=respondents, completed_at__isnull=False, reviewed_at__isnull=True)
-        .select_related("version", "respondent")
-        .order_by("-flagged", "completed_at")[:QUEUE_LIMIT]
+    unanswered in the last 30 days. Three queries."""
+    unreviewed, expiring, overdue = _queue(respondents, now or timezone.now())
+    related = ("version", "respondent")
+    return ReviewQueue(
+        list(unreviewed.select_related(*related)[:QUEUE_LIMIT]),
+        list(expiring.select_related(*related)[:QUEUE_LIMIT]),
+        list(overdue.select_related(*related)[:QUEUE_LIMIT]),
     )
-    assignments = Assignment.objects.filter(respondent__in=respondents).select_related("version", "respondent")
-    expiring = list(
-        assignments.filter(
-            status__in=[AssignmentStatus.SENT, AssignmentStatus.OPENED, AssignmentStatus.IN_PROGRESS],
-            expires_at__gt=now,
-            expires_at__lte=now + EXPIRING_WITHIN,
-        ).order_by("expires_at")[:QUEUE_LIMIT]
-    )
-    overdue = list(
-        assignments.filter(status=AssignmentStatus.EXPIRED, expires_at__gte=now - OVERDUE_FOR).order_by("-expires_at")[
-            :QUEUE_LIMIT
-        ]
-    )
-    return ReviewQueue(unreviewed, expiring, overdue)
+
+
+def review_counts(respondents, *, now: datetime | None = None) -> dict[str, int]:
+    """How long each list of the review queue is, counted by the database (for the admin's front page)."""
+    unreviewed, expiring, overdue = _queue(respondents, now or timezone.now())
+    totals = unreviewed.order_by().aggregate(unreviewed=Count("pk"), flagged=Count("pk", filter=Q(flagged=True)))
+    return {**totals, "expiring": expiring.order_by().count(), "overdue": overdue.order_by().count()}
 
 
 @transaction.atomic

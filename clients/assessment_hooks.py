@@ -77,11 +77,11 @@ def review_panel(request) -> dict[str, Any] | None:
     from django.urls import reverse
     from django.utils.translation import gettext as _
 
-    from assessments.results import review_queue
+    from assessments.results import review_counts
 
     if not request.user.has_perm("assessments.view_response"):
         return None
-    counts = review_queue(Client.objects.for_user(request.user).values("pk")).counts
+    counts = review_counts(Client.objects.for_user(request.user).values("pk"))
     queue = reverse("admin:assessments_response_queue")
     return {
         "title": _("Questionnaires"),
