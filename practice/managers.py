@@ -90,20 +90,18 @@ class PracticeWideQuerySet(models.QuerySet):
     What a member may do with them is decided by their role's permissions.
     """
 
+    #: True for rows only the practice's owners see.
+    owners_only = False
+
     def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> models.QuerySet:
         if not _is_signed_in(user):
             return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(practice_id__in=practice_ids_for(user))
+        return self.filter(practice_id__in=practice_ids_for(user, owner_only=self.owners_only))
 
 
-class PracticeOwnersQuerySet(models.QuerySet):
+class PracticeOwnersQuerySet(PracticeWideQuerySet):
     """Rows only a practice's owners see (erasure records): therapists see none of them."""
 
-    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> models.QuerySet:
-        if not _is_signed_in(user):
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(practice_id__in=practice_ids_for(user, owner_only=True))
+    owners_only = True
