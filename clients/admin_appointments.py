@@ -110,6 +110,20 @@ class WhenFilter(admin.SimpleListFilter):
         return queryset
 
 
+#: Set by the use cases (booking, changes, reminders), shown read-only.
+SERVER_MANAGED = [
+    "status",
+    "next_reminder",
+    "reminders_sent",
+    "emails_sent",
+    "sequence",
+    "booked_by",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+]
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(ScopedModelAdmin):
     list_display = ["when", "client", "therapist_name", "kind", "duration_minutes", "status", "reminders_sent"]
@@ -126,34 +140,9 @@ class AppointmentAdmin(ScopedModelAdmin):
         (None, {"fields": ["client", "therapist", "starts_at", "duration_minutes"]}),
         (_("Where"), {"fields": ["kind", "location", "meeting_url"]}),
         (_("Private"), {"fields": ["note"]}),
-        (
-            _("Status and emails"),
-            {
-                "fields": [
-                    "status",
-                    "next_reminder",
-                    "reminders_sent",
-                    "emails_sent",
-                    "sequence",
-                    "booked_by",
-                    "cancelled_at",
-                    "created_at",
-                    "updated_at",
-                ]
-            },
-        ),
+        (_("Status and emails"), {"fields": SERVER_MANAGED}),
     ]
-    readonly_fields = [
-        "status",
-        "next_reminder",
-        "reminders_sent",
-        "emails_sent",
-        "sequence",
-        "booked_by",
-        "cancelled_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = SERVER_MANAGED
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/clients/appointment/change_form.html"
     change_list_template = "admin/clients/appointment/change_list.html"
