@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+import assessments
 from assessments import document, scoring
 
-APP = Path(document.__file__).resolve().parent
+APP = Path(assessments.__file__).resolve().parent
 SCHEMA = json.loads((APP / "schema" / "instrument.schema.json").read_text(encoding="utf-8"))
 README = (APP / "README.md").read_text(encoding="utf-8")
 JSON_BLOCKS = re.findall(r"^```json\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)
