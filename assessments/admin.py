@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from assessments import assignments, document, exports, results, services
+from assessments import assignments, exports, results, services
 from assessments.document import DocumentError
 from assessments.forms import ImportForm
 from assessments.hooks import get_hooks
@@ -38,6 +38,7 @@ from assessments.models import (
     Response,
     Scale,
 )
+from assessments.questions import page_questions
 
 
 def _problems_message(error: DocumentError) -> str:
@@ -291,7 +292,7 @@ class InstrumentVersionAdmin(admin.ModelAdmin):
     def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         version = self._version(request, object_id, "view")
         try:
-            doc = services.version_document(version)
+            form = services.published_form(version)
         except DocumentError as exc:
             self.message_user(request, _("Cannot preview yet: %s") % _problems_message(exc), messages.ERROR)
             return self._back(version)
@@ -299,7 +300,7 @@ class InstrumentVersionAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": _("Preview: %s") % version.title,
             "version": version,
-            "pages": document.pages(doc),
+            "pages": [{**page, "questions": page_questions(form, page["items"])} for page in form.pages],
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/assessments/instrumentversion/preview.html", context)

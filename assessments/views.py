@@ -20,7 +20,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -37,8 +36,8 @@ from assessments.assignments import (
 from assessments.forms import FIELD_PREFIX, MISSING, AnswerPageForm
 from assessments.hooks import get_hooks
 from assessments.links import LinkProblem, link_resolve
-from assessments.markup import question_html
 from assessments.models import Assignment, AssignmentStatus
+from assessments.questions import page_questions
 from assessments.results import answer_label
 from assessments.services import PublishedForm, published_form
 
@@ -204,13 +203,13 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
             errors = {key: [MISSING] for key in missing_answers(form_plan.document, answers, keys)}
         if request.GET.get("more"):
             notice = "more"
-    questions = _questions(items, form_plan, values, errors)
+    questions = page_questions(form_plan, items, values, errors)
     context = _context(
         request,
         assignment,
         form_plan,
         section=section,
-        questions_html=mark_safe("".join(question["html"] for question in questions)),  # noqa: S308 - escaped parts
+        questions=questions,
         errors=_error_summary(questions),
         notice=notice,
         page_number=index + 1,
@@ -244,20 +243,6 @@ def _see_other(url: str) -> HttpResponseRedirect:
     response = HttpResponseRedirect(url)
     response.status_code = 303
     return response
-
-
-def _questions(
-    items: list[dict], form_plan: PublishedForm, values: dict[str, object], errors: dict[str, list[str]]
-) -> list[dict[str, Any]]:
-    """Each item of the page as HTML (see ``assessments.markup``), with what the error summary needs."""
-    positions = form_plan.positions
-    result = []
-    for item in items:
-        html_id = f"q{positions[item['key']]}"
-        item_errors = errors.get(item["key"], [])
-        html = question_html(form_plan, item, html_id, values.get(item["key"]), item_errors)
-        result.append({"item": item, "id": html_id, "errors": item_errors, "html": html})
-    return result
 
 
 def _error_summary(questions: list[dict[str, Any]]) -> list[dict[str, str]]:

@@ -110,7 +110,7 @@ def test_the_preview_shows_pages_with_labelled_questions(owner, make_version):
     assert "Page 1 of 1: How have you been?" in body
     assert "<legend>Feeling low" in body
     assert 'name="item-low" value="3"' in body
-    assert '<label for="item-notes">Anything else?' in body
+    assert '<label for="q5">Anything else?' in body
 
 
 def test_export_downloads_our_json_and_fhir(owner, make_version):
