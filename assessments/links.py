@@ -11,9 +11,9 @@ import hashlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assessments.models import OPEN_STATUSES, Assignment, AssignmentLink, AssignmentStatus
@@ -58,46 +58,20 @@ def links_revoke(*, assignment: Assignment) -> int:
     return deleted
 
 
-@cache
-def _lookup(vendor: str) -> tuple[str, list[tuple[str, list]]]:
-    """The lookup's SQL and, per column, the field name and the converters Django would apply (once per backend)."""
-    assignment, link = Assignment._meta, AssignmentLink._meta
-    fields = assignment.concrete_fields
-    columns = ", ".join(f'a."{field.column}"' for field in fields)
-    sql = (
-        f'SELECT {columns} FROM "{assignment.db_table}" a '  # noqa: S608 - names from the models' meta
-        f'JOIN "{link.db_table}" l ON l."{link.get_field("assignment").column}" = a."{assignment.pk.column}" '
-        f'WHERE l."{link.get_field("token_hash").column}" = %s'
-    )
-    plan = []
-    for field in fields:
-        expression = field.get_col(assignment.db_table)
-        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-        plan.append((field.attname, [(converter, expression) for converter in converters]))
-    return sql, plan
-
-
 def _fetch(token: str) -> Assignment | None:
-    """The assignment behind a token's hash: one indexed query, turned into a model without the ORM's compiler."""
-    sql, plan = _lookup(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_hash(token)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = []
-    for value, (_name, converters) in zip(row, plan, strict=True):
-        for converter, expression in converters:
-            value = converter(value, expression, connection)
-        values.append(value)
-    return Assignment.from_db(connection.alias, [name for name, _converters in plan], values)
+    """The assignment behind a token's hash (one indexed query), with when its version was published."""
+    return (
+        Assignment.objects.filter(links__token_hash=token_hash(token))
+        .annotate(version_published_at=F("version__published_at"))
+        .first()
+    )
 
 
 def link_resolve(raw: object, *, now: datetime | None = None) -> tuple[Assignment | None, LinkProblem | None]:
     """The assignment a token opens, or why it opens nothing (unknown, expired, cancelled, used).
 
-    The hot path of every link page: one raw query for the assignment, its published version from
-    the per-process cache (``services.published_version``), the respondent only if someone asks.
+    The hot path of every link page: one query for the assignment, its published version from the
+    per-process cache (``services.published_version``), the respondent only if someone asks.
     """
     from assessments.services import published_version
 
@@ -106,7 +80,7 @@ def link_resolve(raw: object, *, now: datetime | None = None) -> tuple[Assignmen
     assignment = _fetch(raw)
     if assignment is None:
         return None, LinkProblem.UNKNOWN
-    assignment.version = published_version(assignment.version_id)
+    assignment.version = published_version(assignment.version_id, assignment.version_published_at)
     if assignment.status == AssignmentStatus.CANCELLED:
         return None, LinkProblem.CANCELLED
     if assignment.status == AssignmentStatus.COMPLETED:

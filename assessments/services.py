@@ -6,8 +6,9 @@ Every write is atomic: an import that fails half-way leaves nothing behind.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -150,13 +151,16 @@ def version_document(version: InstrumentVersion) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PublishedForm:
-    """A published version, parsed once: its document, its pages and its questions by key."""
+    """A version, parsed once: its document, its pages and its questions by key."""
 
     document: dict[str, Any]
     pages: list[dict[str, Any]]
     items: dict[str, dict[str, Any]]
-    #: What views derive from the form once (e.g. escaped markup), kept as long as the form is.
-    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, version: InstrumentVersion) -> PublishedForm:
+        doc = version_document(version)
+        return cls(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
 
     @cached_property
     def spec(self) -> scoring.InstrumentSpec:
@@ -169,50 +173,38 @@ class PublishedForm:
         return {key: number for number, key in enumerate(self.items, start=1)}
 
 
-_FORMS: dict[tuple[int, str], PublishedForm] = {}
-_FORMS_LIMIT = 64
+#: Published versions (and their parsed forms) kept per process; they never change once published.
+FROZEN_CACHE_SIZE = 64
 
 
-_VERSIONS: dict[int, InstrumentVersion] = {}
-
-
-def forget_cached_forms() -> None:
-    """Empty the per-process caches of parsed forms and frozen versions (tests reuse primary keys)."""
-    _FORMS.clear()
-    _VERSIONS.clear()
-
-
-def published_version(version_id: int) -> InstrumentVersion:
-    """A version whose content is frozen (published or retired), loaded once per process.
+def published_version(version_id: int, published_at: datetime | None) -> InstrumentVersion:
+    """A version whose content is frozen (published or retired), loaded once per process; a draft every time.
 
     Only what publishing froze is read from it (title, instructions, definition); its status may have
     moved on to retired since, which changes nothing for an assignment already made.
     """
-    version = _VERSIONS.get(version_id)
-    if version is None:
-        version = InstrumentVersion.objects.select_related("instrument").get(pk=version_id)
-        if version.definition is None:
-            return version  # a draft is never cached: it still changes
-        if len(_VERSIONS) >= _FORMS_LIMIT:
-            _VERSIONS.pop(next(iter(_VERSIONS)))
-        _VERSIONS[version_id] = version
-    return version
+    if published_at is None:
+        return InstrumentVersion.objects.select_related("instrument").get(pk=version_id)
+    return _frozen_version(version_id, published_at)
+
+
+@lru_cache(maxsize=FROZEN_CACHE_SIZE)
+def _frozen_version(version_id: int, published_at: datetime) -> InstrumentVersion:
+    """Keyed on the moment of publishing too: a primary key used again (after a rolled-back
+    transaction, as in tests) belongs to a version published at another moment."""
+    return InstrumentVersion.objects.select_related("instrument").get(pk=version_id, published_at=published_at)
 
 
 def published_form(version: InstrumentVersion) -> PublishedForm:
-    """The parsed form of a version with a frozen definition, cached per process (frozen means it never changes)."""
-    if version.definition is None:
-        doc = version_document(version)
-        return PublishedForm(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
-    key = (version.pk, str(version.published_at))
-    form = _FORMS.get(key)
-    if form is None:
-        doc = version_document(version)
-        form = PublishedForm(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
-        if len(_FORMS) >= _FORMS_LIMIT:
-            _FORMS.pop(next(iter(_FORMS)))
-        _FORMS[key] = form
-    return form
+    """The parsed form of a version, cached per process once its definition is frozen."""
+    if version.definition is None or version.published_at is None:
+        return PublishedForm.of(version)
+    return _frozen_form(version.pk, version.published_at)
+
+
+@lru_cache(maxsize=FROZEN_CACHE_SIZE)
+def _frozen_form(version_id: int, published_at: datetime) -> PublishedForm:
+    return PublishedForm.of(_frozen_version(version_id, published_at))
 
 
 def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:

@@ -64,11 +64,9 @@ def postgres() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Rolled-back test transactions reuse primary keys, which the per-process caches are keyed by."""
-    from assessments.services import forget_cached_forms
+    """Rolled-back test transactions reuse primary keys, which the practice branding cache is keyed by."""
     from clients.assessment_hooks import forget_branding
 
-    forget_cached_forms()
     forget_branding()
 
 
