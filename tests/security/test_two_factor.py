@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -28,6 +29,23 @@ def sign_in_with_password(client, user) -> None:
         reverse("admin:login"), {"username": user.username, "password": PASSWORD, "next": ADMIN}, secure=True
     )
     assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == ADMIN
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def assert_verified(client, device) -> None:
+    """The session carries the device it verified with, and the admin answers."""
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+    assert client.get(ADMIN, secure=True).status_code == 200
+
+
+def assert_signed_in_but_unverified(client, user) -> None:
+    """Still signed in (not thrown back to the password), but the admin sends the session to verification."""
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert DEVICE_ID_SESSION_KEY not in client.session
+    response = client.get(ADMIN, secure=True)
+    assert response.status_code == 302 and response["Location"] == f"{VERIFY}?next=%2Fadmin%2F"
 
 
 @pytest.fixture
@@ -69,12 +87,13 @@ def test_enrolment_then_backup_codes_then_the_admin(production, client, tess):
 
     response = client.post(SETUP + "?next=/admin/clients/client/", {"token": current_code(device)}, secure=True)
     assert response.status_code == 302
+    assert response["Location"] == reverse("two_factor:backup_codes") + "?next=%2Fadmin%2Fclients%2Fclient%2F"
     codes_page = client.get(response["Location"], secure=True).content.decode()
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", codes_page)
     assert len(codes) == 10
     assert set(StaticDevice.objects.get(user=tess).token_set.values_list("token", flat=True)) == set(codes)
     assert 'href="/admin/clients/client/"' in codes_page
-    assert client.get(ADMIN, secure=True).status_code == 200
+    assert_verified(client, device)
     device.refresh_from_db()
     assert device.confirmed
     # shown once only
@@ -92,14 +111,14 @@ def test_a_code_from_the_app_verifies_the_session(production, client, tess, enro
     sign_in_with_password(client, tess)
     response = client.post(VERIFY + "?next=/admin/clients/client/", {"token": current_code(enrolled)}, secure=True)
     assert response.status_code == 302 and response["Location"] == "/admin/clients/client/"
-    assert client.get(ADMIN, secure=True).status_code == 200
+    assert_verified(client, enrolled)
 
 
 def test_a_wrong_code_is_refused(production, client, tess, enrolled):
     sign_in_with_password(client, tess)
     response = client.post(VERIFY, {"token": "12345x"}, secure=True)
     assert response.status_code == 200 and "did not work" in response.content.decode()
-    assert client.get(ADMIN, secure=True).status_code == 302
+    assert_signed_in_but_unverified(client, tess)
 
 
 def test_wrong_codes_are_throttled(production, client, tess, enrolled):
@@ -107,20 +126,22 @@ def test_wrong_codes_are_throttled(production, client, tess, enrolled):
     client.post(VERIFY, {"token": "000000" if current_code(enrolled) != "000000" else "111111"}, secure=True)
     response = client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
     assert response.status_code == 200 and "Too many wrong codes" in response.content.decode()
-    assert client.get(ADMIN, secure=True).status_code == 302
+    assert_signed_in_but_unverified(client, tess)
 
 
 def test_a_backup_code_works_once(production, client, tess, enrolled):
     device = StaticDevice.objects.create(user=tess, name="Backup codes")
     device.token_set.create(token="abcd2345")
     sign_in_with_password(client, tess)
-    assert client.post(VERIFY, {"token": "ABCD 2345"}, secure=True).status_code == 302
-    assert client.get(ADMIN, secure=True).status_code == 200
+    response = client.post(VERIFY, {"token": "ABCD 2345"}, secure=True)
+    assert response.status_code == 302 and response["Location"] == ADMIN
+    assert_verified(client, device)
 
     client.post(reverse("admin:logout"), secure=True)
     sign_in_with_password(client, tess)
-    assert client.post(VERIFY, {"token": "abcd2345"}, secure=True).status_code == 200
-    assert client.get(ADMIN, secure=True).status_code == 302
+    response = client.post(VERIFY, {"token": "abcd2345"}, secure=True)
+    assert response.status_code == 200 and 'id="id_token_error"' in response.content.decode()
+    assert_signed_in_but_unverified(client, tess)
 
 
 def test_verification_belongs_to_one_session(production, client, tess, enrolled):
@@ -128,15 +149,17 @@ def test_verification_belongs_to_one_session(production, client, tess, enrolled)
 
     sign_in_with_password(client, tess)
     client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
+    assert_verified(client, enrolled)
     other = Client()
     sign_in_with_password(other, tess)
-    assert other.get(ADMIN, secure=True).status_code == 302
+    assert_signed_in_but_unverified(other, tess)
 
 
 def test_the_demo_setting_lets_staff_in_without_a_second_factor(client, settings, tess):
     settings.TANDEM_REQUIRE_2FA = False
     sign_in_with_password(client, tess)
-    assert client.get(ADMIN).status_code == 200
+    response = client.get(ADMIN)
+    assert response.status_code == 200 and reverse("admin:clients_client_changelist") in response.content.decode()
 
 
 def test_public_pages_and_logout_stay_open_to_an_unverified_session(production, client, tess, harbour, enrolled):
@@ -144,6 +167,7 @@ def test_public_pages_and_logout_stay_open_to_an_unverified_session(production, 
     assert client.get(f"/newsletter/{harbour.pk}/subscribe/", secure=True).status_code == 200
     assert client.get("/health/", secure=True).status_code == 200
     assert client.post(reverse("admin:logout"), secure=True).status_code == 200
+    assert "_auth_user_id" not in client.session
     assert client.get(ADMIN, secure=True)["Location"].startswith(reverse("admin:login"))
 
 
@@ -157,8 +181,10 @@ def test_a_verified_session_can_replace_its_backup_codes(production, client, tes
     old.token_set.create(token="oldcode2")
     sign_in_with_password(client, tess)
     client.post(VERIFY, {"token": current_code(enrolled)}, secure=True)
+    assert_verified(client, enrolled)
     assert reverse("two_factor:backup_codes") in client.get(ADMIN, secure=True).content.decode()
     response = client.post(reverse("two_factor:backup_codes"), secure=True)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("two_factor:backup_codes"))
     page = client.get(response["Location"], secure=True).content.decode()
     codes = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", page)
     assert len(codes) == 10 and "oldcode2" not in codes
