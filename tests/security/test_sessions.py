@@ -18,7 +18,8 @@ ADMIN = reverse("admin:index")
 
 def signed_in(client, user) -> None:
     response = client.post(reverse("admin:login"), {"username": user.username, "password": PASSWORD, "next": ADMIN})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == ADMIN
+    assert client.session["_auth_user_id"] == str(user.pk)
 
 
 def test_thirty_idle_minutes_end_the_session(client, tess):
@@ -31,6 +32,7 @@ def test_thirty_idle_minutes_end_the_session(client, tess):
         clock.shift(timedelta(minutes=31))
         response = client.get(ADMIN)
         assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+        assert "_auth_user_id" not in client.session
 
 
 def test_twelve_hours_end_the_session_however_busy(client, tess):
@@ -43,7 +45,9 @@ def test_twelve_hours_end_the_session_however_busy(client, tess):
             clock.shift(timedelta(minutes=20))
             assert client.get(ADMIN).status_code == 200
         clock.shift(timedelta(minutes=21))
-        assert client.get(ADMIN).status_code == 302
+        response = client.get(ADMIN)
+        assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+        assert "_auth_user_id" not in client.session
         assert not Session.objects.filter(session_key=key).exists()
 
 
