@@ -35,3 +35,5 @@ def test_a_wrong_password_is_refused_with_a_message(page, live_server, demo):
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_text("Please enter the correct username and password").is_visible()
     assert "/admin/login/" in page.url
+    page.goto(f"{live_server.url}/admin/clients/client/")  # not signed in: the admin still asks for the password
+    assert "/admin/login/" in page.url and page.get_by_label("Password").is_visible()
