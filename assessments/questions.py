@@ -1,12 +1,21 @@
 """The questions of a page as the respondent sees them, for the client's form and the admin preview alike.
 
-Both render ``assessments/includes/question.html`` from what ``page_questions`` returns, so the preview
-cannot drift from what clients see.
+Both show what ``page_questions`` returns, each question rendered from ``assessments/includes/question.html``,
+so the preview cannot drift from what clients see. The form page is the hot path of the link pages
+(``bench/form.py``): rendering its radio buttons from the template costs more than the rest of the request, so
+a published choice question's markup is kept per process for each set of answers it shows (option codes and
+error messages, never who chose them). Text and number answers, and drafts, are rendered every time.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 
 from assessments.document import QUESTION_TYPES
 from assessments.forms import FIELD_PREFIX
@@ -14,6 +23,7 @@ from assessments.forms import FIELD_PREFIX
 if TYPE_CHECKING:
     from assessments.services import PublishedForm
 
+TEMPLATE = "assessments/includes/question.html"
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 
 
@@ -23,9 +33,19 @@ def page_questions(
     values: dict[str, object] | None = None,
     errors: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each item of a page with its control's id and name, the answer it shows and its errors."""
+    """Each item of a page with its control's id, the answer it shows, its errors and its ``html``."""
     values, errors = values or {}, errors or {}
-    return [_question(form, item, values.get(item["key"]), errors.get(item["key"], [])) for item in items]
+    questions = []
+    for item in items:
+        question = _question(form, item, values.get(item["key"]), [str(error) for error in errors.get(item["key"], [])])
+        if form.frozen_as is not None and question["is_choice"]:
+            language = get_language()
+            chosen, shown_errors = frozenset(question["chosen"]), tuple(question["errors"])
+            question["html"] = _published_choice_html(form.frozen_as, item["key"], language, chosen, shown_errors)
+        else:
+            question["html"] = render_to_string(TEMPLATE, {"question": question})
+        questions.append(question)
+    return questions
 
 
 def _question(form: PublishedForm, item: dict[str, Any], value: object, errors: list[str]) -> dict[str, Any]:
@@ -43,8 +63,23 @@ def _question(form: PublishedForm, item: dict[str, Any], value: object, errors: 
         "described_by": f"{html_id}-error" if errors else f"{html_id}-hint" if has_range else "",
     }
     if question["is_choice"]:
-        chosen = value if isinstance(value, list) else [] if value is None else [value]
+        chosen = value if isinstance(value, list | tuple | frozenset) else [] if value is None else [value]
         question["chosen"] = {str(code) for code in chosen}
+        question["choices"] = item.get("_options") or item["options"]
     else:
         question["value"] = "" if value is None or isinstance(value, list) else value
     return question
+
+
+@lru_cache(maxsize=4096)
+def _published_choice_html(
+    version: tuple[int, datetime], key: str, language: str | None, chosen: frozenset[str], errors: tuple[str, ...]
+) -> SafeString:
+    """The markup of one choice question of a published version, for one set of answers and errors shown.
+
+    ``language`` is only part of the key: the template translates into the active language.
+    """
+    from assessments.services import frozen_form
+
+    form = frozen_form(*version)
+    return render_to_string(TEMPLATE, {"question": _question(form, form.items[key], chosen, list(errors))})

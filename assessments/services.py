@@ -156,11 +156,13 @@ class PublishedForm:
     document: dict[str, Any]
     pages: list[dict[str, Any]]
     items: dict[str, dict[str, Any]]
+    #: (version id, published at) once frozen, for the caches of what is derived from the form; None for a draft.
+    frozen_as: tuple[int, datetime] | None = None
 
     @classmethod
-    def of(cls, version: InstrumentVersion) -> PublishedForm:
+    def of(cls, version: InstrumentVersion, frozen_as: tuple[int, datetime] | None = None) -> PublishedForm:
         doc = version_document(version)
-        return cls(doc, document.pages(doc), {item["key"]: item for item in doc["items"]})
+        return cls(doc, document.pages(doc), {item["key"]: item for item in doc["items"]}, frozen_as)
 
     @cached_property
     def spec(self) -> scoring.InstrumentSpec:
@@ -199,12 +201,13 @@ def published_form(version: InstrumentVersion) -> PublishedForm:
     """The parsed form of a version, cached per process once its definition is frozen."""
     if version.definition is None or version.published_at is None:
         return PublishedForm.of(version)
-    return _frozen_form(version.pk, version.published_at)
+    return frozen_form(version.pk, version.published_at)
 
 
 @lru_cache(maxsize=FROZEN_CACHE_SIZE)
-def _frozen_form(version_id: int, published_at: datetime) -> PublishedForm:
-    return PublishedForm.of(_frozen_version(version_id, published_at))
+def frozen_form(version_id: int, published_at: datetime) -> PublishedForm:
+    """The parsed form of the version published at ``published_at``, once per process."""
+    return PublishedForm.of(_frozen_version(version_id, published_at), frozen_as=(version_id, published_at))
 
 
 def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
