@@ -1,0 +1,57 @@
+"""What one import knows as it goes: the items so far, the keys chosen, and the warnings to report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from assessments.document import Problem
+from assessments.fhir.primitives import quote
+
+
+@dataclass
+class Option:
+    """One answer on its way into a document, remembering where it came from so enableWhen can find it."""
+
+    code: str
+    label: str
+    system: str
+    value: object  # a whole number, None, or FAIL while weights are being checked
+    source: tuple[str, object, object]
+
+
+@dataclass
+class Imported:
+    """A converted item and what enableWhen needs to know about its answers."""
+
+    item: dict[str, Any]
+    options: list[Option]
+    boolean: bool = False
+
+
+@dataclass
+class ImportState:
+    """The Questionnaire being imported and everything learnt about it so far."""
+
+    resource: dict
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: linkId → JSON path of the item that holds it.
+    paths: dict[str, str] = field(default_factory=dict)
+    #: linkId → the item key it became.
+    keys: dict[str, str] = field(default_factory=dict)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    imported: dict[str, Imported] = field(default_factory=dict)
+    skipped: set[str] = field(default_factory=set)
+    value_sets: dict[str, dict] = field(default_factory=dict)
+    #: The linkId and label of the calculated item that becomes the total scale.
+    total: tuple[str, str] | None = None
+
+    def warn(self, link_id: str, message: str) -> None:
+        text = f"Item {quote(link_id)}: {message}"
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def note(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
