@@ -23,7 +23,6 @@ from django.views.decorators.http import require_POST
 from assessments import assignments, exports, results, services
 from assessments.document import DocumentError
 from assessments.forms import ImportForm
-from assessments.hooks import get_hooks
 from assessments.models import (
     AccessAction,
     AccessEvent,
@@ -421,11 +420,8 @@ class ScaleAdmin(ContentAdmin):
 class RespondentScopedAdmin(admin.ModelAdmin):
     """Rows about respondents the host's hooks let this user see; everything else is a 404."""
 
-    respondent_path = "respondent"
-
     def get_queryset(self, request: HttpRequest):
-        allowed = get_hooks().respondents_for_user(request.user)
-        return super().get_queryset(request).filter(**{f"{self.respondent_path}__in": allowed.values("pk")})
+        return super().get_queryset(request).for_user(request.user)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         obj = super().get_object(request, object_id, from_field)
@@ -606,7 +602,7 @@ class ResponseAdmin(RespondentScopedAdmin):
     def queue_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        queue = results.review_queue(get_hooks().respondents_for_user(request.user).values("pk"))
+        queue = results.review_queue(request.user)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +34,6 @@ from assessments.services import published_form
 
 MAX_MESSAGE_LENGTH = 1000
 EXPIRY_DAYS = (1, 60)
-#: Statuses in which the invitation has gone out and the respondent has not finished.
-AWAITING_ANSWERS = (AssignmentStatus.SENT, AssignmentStatus.OPENED, AssignmentStatus.IN_PROGRESS)
 
 
 class AssignmentError(ValueError):
@@ -130,7 +128,8 @@ def assignment_dispatch(*, assignment_id: int, now: datetime | None = None) -> b
     assignment = (
         Assignment.objects.select_for_update(of=("self",))
         .select_related("version", "respondent")
-        .filter(pk=assignment_id, status=AssignmentStatus.SCHEDULED, send_at__lte=now)
+        .due_for_invitation(now)
+        .filter(pk=assignment_id)
         .first()
     )
     if assignment is None:
@@ -322,20 +321,6 @@ def reminder_times(assignment: Assignment, policy: dict | None = None) -> list[d
     return sorted(time for time in times if assignment.sent_at < time < assignment.expires_at)[: policy["max"]]
 
 
-def _reminder_candidates(now: datetime, policy: dict):
-    """Unfinished assignments that may have a reminder due: a coarse SQL filter, refined in Python."""
-    earliest = Q()
-    if policy["after_sent_days"]:
-        earliest |= Q(sent_at__lte=now - timedelta(days=min(policy["after_sent_days"])))
-    if policy["before_expiry_days"]:
-        earliest |= Q(expires_at__lte=now + timedelta(days=max(policy["before_expiry_days"])))
-    if not earliest or policy["max"] < 1:
-        return Assignment.objects.none()
-    return Assignment.objects.filter(
-        earliest, status__in=AWAITING_ANSWERS, expires_at__gt=now, reminders_sent__lt=policy["max"]
-    )
-
-
 def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | None:
     """Send the latest due reminder of one assignment, once; returns its number or None.
 
@@ -349,7 +334,8 @@ def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | N
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("version", "respondent")
-            .filter(pk=assignment_id, status__in=AWAITING_ANSWERS, expires_at__gt=now)
+            .awaiting_answers(now)
+            .filter(pk=assignment_id)
             .first()
         )
         if assignment is None:
@@ -368,18 +354,14 @@ def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | N
 
 
 def _expire(assignment: Assignment, now: datetime) -> None:
-    Assignment.objects.filter(pk=assignment.pk, status__in=OPEN_STATUSES).update(
-        status=AssignmentStatus.EXPIRED, expired_at=now
-    )
+    Assignment.objects.open().filter(pk=assignment.pk).update(status=AssignmentStatus.EXPIRED, expired_at=now)
     assignment.status, assignment.expired_at = AssignmentStatus.EXPIRED, now
 
 
 def assignments_expire(*, now: datetime | None = None) -> int:
     """Every open assignment past its expiry becomes expired; its links then say so."""
     now = _now(now)
-    return Assignment.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now).update(
-        status=AssignmentStatus.EXPIRED, expired_at=now
-    )
+    return Assignment.objects.due_for_expiry(now).update(status=AssignmentStatus.EXPIRED, expired_at=now)
 
 
 def schedule_create(
@@ -430,7 +412,8 @@ def schedule_advance(*, schedule_id: int, now: datetime | None = None) -> Assign
     schedule = (
         AssignmentSchedule.objects.select_for_update(of=("self",))
         .select_related("respondent", "instrument")
-        .filter(pk=schedule_id, active=True, next_at__lte=now)
+        .due(now)
+        .filter(pk=schedule_id)
         .first()
     )
     if schedule is None:
@@ -492,12 +475,11 @@ def assignments_tick(*, now: datetime | None = None) -> TickReport:
     now = _now(now)
     report = TickReport()
     report.expired = assignments_expire(now=now)
-    for schedule_id in AssignmentSchedule.objects.filter(active=True, next_at__lte=now).values_list("pk", flat=True):
+    for schedule_id in AssignmentSchedule.objects.due(now).values_list("pk", flat=True):
         report.scheduled += schedule_advance(schedule_id=schedule_id, now=now) is not None
-    due = Assignment.objects.filter(status=AssignmentStatus.SCHEDULED, send_at__lte=now).values_list("pk", flat=True)
-    for assignment_id in due:
+    for assignment_id in Assignment.objects.due_for_invitation(now).values_list("pk", flat=True):
         report.invited += assignment_dispatch(assignment_id=assignment_id, now=now)
     policy = app_settings.reminder_policy()
-    for assignment_id in _reminder_candidates(now, policy).values_list("pk", flat=True):
+    for assignment_id in Assignment.objects.due_for_reminder(now, policy).values_list("pk", flat=True):
         report.reminded += reminder_send(assignment_id=assignment_id, now=now) is not None
     return report

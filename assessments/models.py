@@ -12,6 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.app_settings import respondent_model_label
+from assessments.managers import (
+    AssignmentQuerySet,
+    AssignmentScheduleQuerySet,
+    RespondentScopedQuerySet,
+    ResponseQuerySet,
+)
 
 
 class VersionLocked(ValidationError):
@@ -55,7 +61,7 @@ class Instrument(models.Model):
 
     @property
     def published_version(self) -> InstrumentVersion | None:
-        return self.versions.filter(status=InstrumentStatus.PUBLISHED).first()
+        return self.versions.published().first()
 
 
 class InstrumentVersionQuerySet(models.QuerySet):
@@ -376,6 +382,8 @@ class Response(models.Model):
         verbose_name=_("reviewed by"),
     )
 
+    objects = ResponseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-completed_at", "-pk"]
         verbose_name = _("response")
@@ -406,6 +414,8 @@ OPEN_STATUSES = (
     AssignmentStatus.OPENED,
     AssignmentStatus.IN_PROGRESS,
 )
+#: Statuses in which the invitation has gone out and the respondent has not finished.
+AWAITING_ANSWERS = (AssignmentStatus.SENT, AssignmentStatus.OPENED, AssignmentStatus.IN_PROGRESS)
 
 
 class Assignment(models.Model):
@@ -462,6 +472,8 @@ class Assignment(models.Model):
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignment"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-send_at", "-pk"]
@@ -538,6 +550,8 @@ class AssignmentSchedule(models.Model):
     ended_reason = models.CharField(_("why it ended"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = AssignmentScheduleQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("repeating questionnaire")
@@ -585,6 +599,8 @@ class AccessEvent(models.Model):
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_events"
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = RespondentScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -17,8 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from assessments import scoring
-from assessments.assignments import AWAITING_ANSWERS
-from assessments.models import AccessAction, AccessEvent, Assignment, AssignmentStatus, Response
+from assessments.models import AccessAction, AccessEvent, Assignment, Response
 from assessments.services import published_form
 
 # --- The audit trail ------------------------------------------------------------------------------------------
@@ -228,7 +227,8 @@ class InstrumentHistory:
 def respondent_history(respondent_id: int) -> list[InstrumentHistory]:
     """Completed responses of one respondent grouped by questionnaire: one query, whatever their number."""
     responses = list(
-        Response.objects.filter(respondent_id=respondent_id, completed_at__isnull=False)
+        Response.objects.completed()
+        .filter(respondent_id=respondent_id)
         .select_related("version", "version__instrument")
         .order_by("completed_at", "pk")
     )
@@ -269,25 +269,19 @@ OVERDUE_FOR = timedelta(days=30)
 QUEUE_LIMIT = 200
 
 
-def _queue(respondents, now: datetime):
-    """The three lists of the review queue as querysets, for the respondents the caller may see."""
-    unreviewed = Response.objects.filter(
-        respondent__in=respondents, completed_at__isnull=False, reviewed_at__isnull=True
-    ).order_by("-flagged", "completed_at")
-    assignments = Assignment.objects.filter(respondent__in=respondents)
-    expiring = assignments.filter(
-        status__in=AWAITING_ANSWERS, expires_at__gt=now, expires_at__lte=now + EXPIRING_WITHIN
-    ).order_by("expires_at")
-    overdue = assignments.filter(status=AssignmentStatus.EXPIRED, expires_at__gte=now - OVERDUE_FOR).order_by(
-        "-expires_at"
-    )
+def _queue(user: Any, now: datetime):
+    """The three lists of the review queue as querysets, for the respondents ``user`` may see."""
+    unreviewed = Response.objects.for_user(user).needing_review().order_by("-flagged", "completed_at")
+    assignments = Assignment.objects.for_user(user)
+    expiring = assignments.expiring_within(now, EXPIRING_WITHIN).order_by("expires_at")
+    overdue = assignments.expired_since(now - OVERDUE_FOR).order_by("-expires_at")
     return unreviewed, expiring, overdue
 
 
-def review_queue(respondents, *, now: datetime | None = None) -> ReviewQueue:
+def review_queue(user: Any, *, now: datetime | None = None) -> ReviewQueue:
     """What needs the therapist: unreviewed responses (risk first), links about to expire, links that expired
     unanswered in the last 30 days. Three queries."""
-    unreviewed, expiring, overdue = _queue(respondents, now or timezone.now())
+    unreviewed, expiring, overdue = _queue(user, now or timezone.now())
     related = ("version", "respondent")
     return ReviewQueue(
         list(unreviewed.select_related(*related)[:QUEUE_LIMIT]),
@@ -296,9 +290,9 @@ def review_queue(respondents, *, now: datetime | None = None) -> ReviewQueue:
     )
 
 
-def review_counts(respondents, *, now: datetime | None = None) -> dict[str, int]:
+def review_counts(user: Any, *, now: datetime | None = None) -> dict[str, int]:
     """How long each list of the review queue is, counted by the database (for the admin's front page)."""
-    unreviewed, expiring, overdue = _queue(respondents, now or timezone.now())
+    unreviewed, expiring, overdue = _queue(user, now or timezone.now())
     totals = unreviewed.order_by().aggregate(unreviewed=Count("pk"), flagged=Count("pk", filter=Q(flagged=True)))
     return {**totals, "expiring": expiring.order_by().count(), "overdue": overdue.order_by().count()}
 
@@ -306,7 +300,7 @@ def review_counts(respondents, *, now: datetime | None = None) -> dict[str, int]
 @transaction.atomic
 def responses_mark_reviewed(*, responses, user: Any) -> int:
     """Record who reviewed which responses, and when; already reviewed ones keep their first review."""
-    pending = list(responses.filter(reviewed_at__isnull=True))
+    pending = list(responses.unreviewed())
     if not pending:
         return 0
     Response.objects.filter(pk__in=[r.pk for r in pending]).update(reviewed_at=timezone.now(), reviewed_by=user)

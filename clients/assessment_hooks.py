@@ -81,7 +81,7 @@ def review_panel(request) -> dict[str, Any] | None:
 
     if not request.user.has_perm("assessments.view_response"):
         return None
-    counts = review_counts(Client.objects.for_user(request.user).values("pk"))
+    counts = review_counts(request.user)
     queue = reverse("admin:assessments_response_queue")
     return {
         "title": _("Questionnaires"),

@@ -89,10 +89,6 @@ class ActionPermission(BasePermission):
 STAFF_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ActionPermission]
 
 
-def respondents_for(request: Request):
-    return get_hooks().respondents_for_user(request.user)
-
-
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number, so that ``?respondent=1e99`` is a 400 rather than a database error."""
@@ -221,9 +217,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     ordering_fields = ["send_at", "expires_at", "completed_at", "created_at"]
 
     def get_queryset(self):
-        return Assignment.objects.filter(respondent__in=respondents_for(self.request).values("pk")).select_related(
-            "version__instrument"
-        )
+        return Assignment.objects.for_user(self.request.user).select_related("version__instrument")
 
     @extend_schema(
         summary="Assign a questionnaire: the invitation goes out at once",
@@ -231,7 +225,8 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         responses={201: s.AssignmentSerializer},
     )
     def create(self, request: Request) -> APIResponse:
-        incoming = s.AssignmentCreateSerializer(data=request.data, context={"respondents": respondents_for(request)})
+        respondents = get_hooks().respondents_for_user(request.user)
+        incoming = s.AssignmentCreateSerializer(data=request.data, context={"respondents": respondents})
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         version = data["instrument"].published_version
@@ -325,9 +320,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering_fields = ["completed_at", "created_at"]
 
     def get_queryset(self):
-        return Response.objects.filter(respondent__in=respondents_for(self.request).values("pk")).select_related(
-            "version__instrument", "assignment"
-        )
+        return Response.objects.for_user(self.request.user).select_related("version__instrument", "assignment")
 
     @extend_schema(
         summary="The response as a FHIR R4 QuestionnaireResponse",
