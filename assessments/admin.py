@@ -34,6 +34,7 @@ from assessments.models import (
     Instrument,
     InstrumentVersion,
     Item,
+    ItemType,
     Response,
     Scale,
 )
@@ -118,7 +119,7 @@ class InstrumentAdmin(admin.ModelAdmin):
     fields = ["slug", "title", "versions_list"]
 
     def get_queryset(self, request: HttpRequest):
-        published = InstrumentVersion.objects.filter(instrument=models.OuterRef("pk"), status="published")
+        published = InstrumentVersion.objects.published().filter(instrument=models.OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
@@ -409,7 +410,7 @@ class ScaleAdmin(ContentAdmin):
         if db_field.name == "items":
             scale = Scale.objects.filter(pk=request.resolver_match.kwargs.get("object_id")).first()
             kwargs["queryset"] = Item.objects.filter(
-                version_id=scale.version_id if scale else None, type__in=["single_choice", "integer"]
+                version_id=scale.version_id if scale else None, type__in=[ItemType.SINGLE_CHOICE, ItemType.INTEGER]
             )
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

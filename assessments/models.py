@@ -110,14 +110,12 @@ class InstrumentVersion(models.Model):
             models.UniqueConstraint(fields=["instrument", "number"], name="version_number_unique"),
             models.UniqueConstraint(
                 fields=["instrument"],
-                condition=models.Q(status="published"),
+                condition=models.Q(status=InstrumentStatus.PUBLISHED),
                 name="one_published_version_per_instrument",
             ),
+            models.CheckConstraint(condition=models.Q(status__in=InstrumentStatus.values), name="version_status_valid"),
             models.CheckConstraint(
-                condition=models.Q(status__in=["draft", "published", "retired"]), name="version_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status="draft") | models.Q(definition__isnull=False),
+                condition=models.Q(status=InstrumentStatus.DRAFT) | models.Q(definition__isnull=False),
                 name="published_version_has_definition",
             ),
         ]

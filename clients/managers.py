@@ -24,7 +24,9 @@ class AppointmentQuerySet(PracticeScopedQuerySet):
     therapist_path = "client__therapist"
 
     def booked(self) -> AppointmentQuerySet:
-        return self.filter(status="booked")
+        from clients.models import AppointmentStatus  # clients.models imports this module
+
+        return self.filter(status=AppointmentStatus.BOOKED)
 
     def overlapping(self, starts_at: datetime, ends_at: datetime) -> AppointmentQuerySet:
         """Appointments that share any moment with [starts_at, ends_at); touching ends do not overlap."""
@@ -36,7 +38,7 @@ class AppointmentQuerySet(PracticeScopedQuerySet):
 
     def due_for_reminder(self, now: datetime) -> AppointmentQuerySet:
         """Booked, not yet started, with a reminder slot that has come: the beat's candidates."""
-        return self.filter(status="booked", next_reminder_at__lte=now, starts_at__gt=now)
+        return self.booked().filter(next_reminder_at__lte=now, starts_at__gt=now)
 
 
 class QuestionnairePlanQuerySet(PracticeScopedQuerySet):

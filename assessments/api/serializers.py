@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from assessments import assignments, document
 from assessments.app_settings import get_respondent_model
-from assessments.models import Assignment, Instrument, InstrumentVersion, Response
+from assessments.models import Assignment, Instrument, InstrumentStatus, InstrumentVersion, Response
 
 MAX_JSON_DEPTH = 40
 
@@ -123,7 +123,7 @@ class InstrumentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
     def get_published_version(self, obj: Instrument) -> dict | None:
-        version = next((v for v in obj.versions.all() if v.status == "published"), None)
+        version = next((v for v in obj.versions.all() if v.status == InstrumentStatus.PUBLISHED), None)
         return VersionSummarySerializer(version).data if version else None
 
 
@@ -223,9 +223,9 @@ class InstrumentDetailSerializer(InstrumentSerializer):
     @extend_schema_field(VersionDetailSerializer(allow_null=True))
     def get_current_version(self, obj: Instrument) -> dict | None:
         versions = list(obj.versions.all())
-        version = next((v for v in versions if v.status == "published"), None)
+        version = next((v for v in versions if v.status == InstrumentStatus.PUBLISHED), None)
         if version is None:
-            version = next((v for v in versions if v.status == "draft"), None)
+            version = next((v for v in versions if v.is_draft), None)
         return VersionDetailSerializer(version, context=self.context).data if version else None
 
 
