@@ -184,12 +184,17 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 # --- Assignments ----------------------------------------------------------------------------------------------
 
 
-class AssignmentFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=AssignmentStatus.choices)
+class RespondentInstrumentFilter(django_filters.FilterSet):
+    """Filters of rows about one respondent's answers to one questionnaire: by respondent and questionnaire."""
+
     respondent = IdFilter(field_name="respondent_id")
     instrument = django_filters.CharFilter(
         field_name="version__instrument__slug", help_text="The questionnaire's slug."
     )
+
+
+class AssignmentFilter(RespondentInstrumentFilter):
+    status = django_filters.ChoiceFilter(choices=AssignmentStatus.choices)
 
     class Meta:
         model = Assignment
@@ -290,11 +295,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 # --- Responses ------------------------------------------------------------------------------------------------
 
 
-class ResponseFilter(django_filters.FilterSet):
-    respondent = IdFilter(field_name="respondent_id")
-    instrument = django_filters.CharFilter(
-        field_name="version__instrument__slug", help_text="The questionnaire's slug."
-    )
+class ResponseFilter(RespondentInstrumentFilter):
     flagged = BooleanFilter()
 
     class Meta:
