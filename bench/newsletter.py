@@ -124,9 +124,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     from config.celery import app as celery_app
-    from practice import campaigns, outbox
-    from practice.models import Campaign, CampaignStatus, OutboundEmail, Practice, Subscriber, SubscriberStatus
-    from practice.tasks import drain_outbox
+    from practice.mail import outbox
+    from practice.mail.models import OutboundEmail
+    from practice.mail.tasks import drain_outbox
+    from practice.models import Practice
+    from practice.newsletter import campaigns
+    from practice.newsletter.models import Campaign, CampaignStatus, Subscriber, SubscriberStatus
 
     celery_app.control.purge()
     sink = subprocess.Popen(
@@ -178,7 +181,7 @@ def main() -> None:
 
                 # The same rendered parts, read before the clock starts; the loop builds each MIME
                 # message (as any sender must) and sends it over one connection.
-                rows = list(OutboundEmail.objects.filter(campaign=campaign).select_related("practice"))
+                rows = list(OutboundEmail.objects.filter(batch__campaign=campaign).select_related("practice"))
                 loop_started = time.perf_counter()
                 with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
                     for row in rows:

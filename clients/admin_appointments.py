@@ -24,7 +24,8 @@ from assessments.models import Instrument, InstrumentStatus
 from clients import appointments
 from clients.models import Appointment, AppointmentStatus, PlannedAssignment, QuestionnairePlan
 from practice.admin import ScopedModelAdmin
-from practice.models import OutboundEmail, Practice
+from practice.mail.models import OutboundEmail
+from practice.models import Practice
 
 __all__ = ["AppointmentAdmin", "QuestionnairePlanAdmin"]
 

@@ -32,7 +32,7 @@ from clients.models import (
     PlanTiming,
     QuestionnairePlan,
 )
-from practice.models import EmailStatus, OutboundEmail
+from practice.mail.models import EmailStatus, OutboundEmail
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

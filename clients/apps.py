@@ -14,8 +14,8 @@ class ClientsConfig(AppConfig):
         from clients.emails import LINK_PERSONALISER
         from clients.preferences import client_channels
         from practice.dashboard import register_panel
-        from practice.outbox import register_personaliser
-        from practice.subscriptions import register_preference_provider
+        from practice.mail.outbox import register_personaliser
+        from practice.newsletter.subscriptions import register_preference_provider
 
         register_preference_provider(client_channels)
         register_personaliser(LINK_PERSONALISER, mint_link)

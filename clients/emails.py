@@ -14,14 +14,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from practice import emails, outbox
-from practice.models import EmailKind
+from practice.mail import emails, outbox
+from practice.mail.models import EmailKind
 from practice.tokens import read_id, sign_id
 
 if TYPE_CHECKING:
     from assessments.models import Assignment
     from clients.models import Appointment, Client
-    from practice.models import OutboundEmail
+    from practice.mail.models import OutboundEmail
 
 STOP_QUESTIONNAIRES_SALT = "clients.stop.questionnaires"
 LINK_PERSONALISER = "assessments.link"

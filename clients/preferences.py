@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from clients.models import Channel, Client
 from clients.services import consent_set, consent_withdrawn_by_client
 from practice.models import Practice
-from practice.subscriptions import NEWSLETTER_CHECKBOX, PreferenceCheckbox
+from practice.newsletter.subscriptions import NEWSLETTER_CHECKBOX, PreferenceCheckbox
 
 CHANNELS = (Channel.QUESTIONNAIRES, Channel.APPOINTMENT_REMINDERS)
 

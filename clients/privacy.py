@@ -25,7 +25,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clients.models import Client, ErasureRecord
-from practice.models import OutboundEmail, Subscriber
+from practice.mail.models import OutboundEmail
+from practice.newsletter.models import Subscriber
 
 #: Fields never copied into an archive: secrets and machinery, not information about the person.
 SECRET_FIELDS = {"token_hash", "lease_token", "password", "personalise_id", "personaliser"}
@@ -81,7 +82,7 @@ def subject_access_archive(client: Client) -> bytes:
         "client": _plain(client),
         "practice": client.practice.name,
         **{label: [_plain(row) for row in rows] for label, rows in sorted(related.items())},
-        "practice.outboundemail": [
+        "mail.outboundemail": [
             {
                 "id": row.pk,
                 "kind": row.kind,
@@ -92,7 +93,7 @@ def subject_access_archive(client: Client) -> bytes:
             }
             for row in emails_to(client)
         ],
-        "practice.subscriber": [_plain(row) for row in subscriptions_of(client)],
+        "newsletter.subscriber": [_plain(row) for row in subscriptions_of(client)],
     }
     summary = render_to_string(
         "clients/privacy/summary.html",
@@ -119,7 +120,7 @@ def client_erase(*, client: Client, by: Any) -> ErasureRecord:
     """
     related = rows_about(client)
     counts = {label: len(rows) for label, rows in related.items()}
-    counts["practice.outboundemail"] = emails_to(client).update(
+    counts["mail.outboundemail"] = emails_to(client).update(
         to_email="erased@erased.invalid",
         subject="",
         body_text="",
@@ -128,7 +129,7 @@ def client_erase(*, client: Client, by: Any) -> ErasureRecord:
         attachments=[],
         last_error="",
     )
-    counts["practice.subscriber"] = subscriptions_of(client).delete()[0]
+    counts["newsletter.subscriber"] = subscriptions_of(client).delete()[0]
     record = ErasureRecord.objects.create(
         practice_id=client.practice_id, erased_by=by, client_number=client.pk, counts=counts
     )
@@ -166,8 +167,9 @@ def retention_review(*, now: datetime | None = None) -> dict[int, int]:
     """
     from django.urls import reverse
 
-    from practice import emails
-    from practice.models import EmailKind, Membership, Practice, Role
+    from practice.mail import emails
+    from practice.mail.models import EmailKind
+    from practice.models import Membership, Practice, Role
 
     now = now or timezone.now()
     year, week, _day = now.isocalendar()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Channel, Client, ConsentRecord
-from practice.subscriptions import subscriber_from_client_consent
+from practice.newsletter.subscriptions import subscriber_from_client_consent
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

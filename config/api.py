@@ -15,9 +15,8 @@ from rest_framework.routers import SimpleRouter
 
 from assessments.api import urls as assessments_api
 from clients.api import urls as clients_api
-from practice.api import urls as practice_api
 
-APPS = (practice_api, clients_api, assessments_api)
+APPS = (clients_api, assessments_api)
 
 router = SimpleRouter()
 for app in APPS:

@@ -56,7 +56,9 @@ else:
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "practice",  # first, so its admin templates (the paused-delivery banner) take precedence
+    "practice",  # first, so its admin templates (the front page's alerts and panels) take precedence
+    "practice.mail",
+    "practice.newsletter",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -197,8 +199,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "drain-outbox": {"task": "practice.drain_outbox", "schedule": 60.0},
-    "start-due-campaigns": {"task": "practice.start_due_campaigns", "schedule": 60.0},
+    "drain-outbox": {"task": "mail.drain_outbox", "schedule": 60.0},
+    "start-due-campaigns": {"task": "newsletter.start_due_campaigns", "schedule": 60.0},
     "assessments-tick": {"task": "assessments.tick", "schedule": 60.0},
     "clients-appointments-tick": {"task": "clients.appointments_tick", "schedule": 60.0},
     "clients-retention-review": {"task": "clients.retention_review", "schedule": 24 * 60 * 60.0},
@@ -259,7 +261,7 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "assessments.models.AssignmentStatus",
         "InstrumentStatusEnum": "assessments.models.InstrumentStatus",
         "ClientStatusEnum": "clients.models.ClientStatus",
-        "SubscriberStatusEnum": "practice.models.SubscriberStatus",
+        "SubscriberStatusEnum": "practice.newsletter.models.SubscriberStatus",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

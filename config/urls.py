@@ -18,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/", include("config.api")),
-    path("", include("practice.urls")),
+    path("", include("practice.newsletter.urls")),
     path("", include("assessments.urls")),
     path("", include("clients.urls")),
 ]

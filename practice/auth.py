@@ -37,7 +37,7 @@ BACKUP_CODE_COUNT = 10
 #: Session key holding freshly made backup codes until they have been shown once.
 NEW_BACKUP_CODES = "tandem_new_backup_codes"
 #: URL namespaces an unverified staff session may still reach: these pages and the public link pages.
-OPEN_NAMESPACES = frozenset({"two_factor", "practice"})
+OPEN_NAMESPACES = frozenset({"two_factor", "newsletter"})
 OPEN_VIEW_NAMES = frozenset({"admin:login", "admin:logout", "health"})
 
 

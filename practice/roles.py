@@ -59,13 +59,17 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "assessments.view_instrument",
         *ASSIGNING,
         # Mail: owners watch the outbox and the suppression list; everyone writes the newsletter.
-        "practice.view_outboundemail",
-        "practice.change_outboundemail",
-        "practice.view_suppression",
-        "practice.add_suppression",
-        "practice.delete_suppression",
-        *(f"practice.{action}_{model}" for model in ("subscriber", "campaign") for action in ("view", "add", "change")),
-        "practice.delete_campaign",
+        "mail.view_outboundemail",
+        "mail.change_outboundemail",
+        "mail.view_suppression",
+        "mail.add_suppression",
+        "mail.delete_suppression",
+        *(
+            f"newsletter.{action}_{model}"
+            for model in ("subscriber", "campaign")
+            for action in ("view", "add", "change")
+        ),
+        "newsletter.delete_campaign",
     ),
     Role.THERAPIST: (
         "practice.view_practice",
@@ -77,8 +81,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "assessments.view_instrument",
         "assessments.view_instrumentversion",
         *ASSIGNING,
-        "practice.view_subscriber",
-        *(f"practice.{action}_campaign" for action in ("view", "add", "change")),
+        "newsletter.view_subscriber",
+        *(f"newsletter.{action}_campaign" for action in ("view", "add", "change")),
     ),
 }
 

@@ -6,17 +6,8 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from practice import emails
-from practice.models import Practice
-
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-
-@transaction.atomic
-def email_check_queue(*, practice: Practice, user: AbstractBaseUser) -> None:
-    """Put a test email to ``user`` in the outbox; the worker sends it, proving mail settings and worker."""
-    emails.email_check(practice=practice, user=user)
 
 
 @transaction.atomic

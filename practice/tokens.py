@@ -1,37 +1,16 @@
-"""Opaque tokens in newsletter links, signed rather than stored so nothing secret sits in the database.
+"""Opaque signed tokens naming one id, so that nothing secret sits in the database.
 
-An unsubscribe token never expires (RFC 8058 links must keep working); a confirmation token
-lasts a week. Both name only a subscriber id, under a salt of their own, so one kind cannot
-stand in for the other.
+Each use has a salt of its own (the newsletter's unsubscribe and confirmation links, the clients'
+stop links), so one kind of token cannot stand in for another.
 """
 
 from __future__ import annotations
 
 from django.core import signing
 
-UNSUBSCRIBE_SALT = "practice.subscriber.unsubscribe"
-CONFIRM_SALT = "practice.subscriber.confirm"
-CONFIRM_MAX_AGE = 7 * 24 * 60 * 60
-
-
-def unsubscribe_token(subscriber_id: int) -> str:
-    return sign_id(subscriber_id, UNSUBSCRIBE_SALT)
-
-
-def read_unsubscribe_token(token: str) -> int | None:
-    return read_id(token, UNSUBSCRIBE_SALT)
-
-
-def confirm_token(subscriber_id: int) -> str:
-    return sign_id(subscriber_id, CONFIRM_SALT)
-
-
-def read_confirm_token(token: str) -> int | None:
-    return read_id(token, CONFIRM_SALT, CONFIRM_MAX_AGE)
-
 
 def sign_id(value: int, salt: str) -> str:
-    """An opaque token naming one id under ``salt``; other apps use their own salt."""
+    """An opaque token naming one id under ``salt``."""
     return signing.dumps(value, salt=salt, compress=False)
 
 

@@ -19,6 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assessments.api.serializers import StrictCharField, StrictIntegerField, StrictModelSerializer
 from assessments.models import Instrument
 from clients.models import (
     DURATION_MINUTES,
@@ -31,10 +32,9 @@ from clients.models import (
     QuestionnairePlan,
 )
 from clients.services import consent_set
-from practice.api.serializers import StrictCharField, StrictIntegerField, StrictModelSerializer
+from practice.api import API_SOURCE
 
 CONSENT_FIELDS = {Client.consent_field(channel): channel for channel in Channel}
-API_SOURCE = "API"
 
 
 class ClientSerializer(StrictModelSerializer):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
-from clients.api import views
+from clients.api import newsletter, views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("appointments", views.AppointmentViewSet, basename="appointment")
 router.register("questionnaire-plans", views.QuestionnairePlanViewSet, basename="questionnaire-plan")
+router.register("subscribers", newsletter.SubscriberViewSet, basename="subscriber")
 
 urlpatterns: list = []

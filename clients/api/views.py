@@ -28,6 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from assessments.api.views import STAFF_PERMISSIONS, BooleanFilter, IdFilter
 from clients.api.serializers import (
     EXAMPLE,
     AppointmentBookSerializer,
@@ -53,7 +54,7 @@ from clients.models import (
     ClientStatus,
     QuestionnairePlan,
 )
-from practice.api.views import STAFF_PERMISSIONS, BooleanFilter, IdFilter, practice_for
+from practice.api import practice_for
 from practice.managers import staff_for_user
 
 #: The schema of a 400 (``config.rest`` adds the component to every schema).

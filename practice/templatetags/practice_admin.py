@@ -1,27 +1,23 @@
-"""Template tags for the admin pages of the practice app."""
+"""Template tags for the admin's front page."""
 
 from __future__ import annotations
 
 from django import template
 
-from practice.models import DeliveryState
+from practice.dashboard import alerts_for, panels_for
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def delivery_paused(context) -> DeliveryState | None:
-    """The paused delivery state, for staff who may see the outbox; None otherwise."""
+def dashboard_alerts(context) -> list[dict]:
+    """What other apps need this user to see first (see ``practice.dashboard``)."""
     request = context.get("request")
-    if request is None or not request.user.has_perm("practice.view_outboundemail"):
-        return None
-    return DeliveryState.objects.filter(singleton=True, paused=True).first()
+    return alerts_for(request) if request is not None else []
 
 
 @register.simple_tag(takes_context=True)
 def dashboard_panels(context) -> list[dict]:
     """What other apps put on the front page for this user (see ``practice.dashboard``)."""
-    from practice.dashboard import panels_for
-
     request = context.get("request")
     return panels_for(request) if request is not None else []

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from assessments import assignments, links
 from assessments.models import Assignment, Response
-from practice.models import Subscriber, SubscriberStatus
+from practice.newsletter.models import Subscriber, SubscriberStatus
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +59,7 @@ def anonymous(db) -> APIClient:
 @pytest.fixture
 def outbox_rows(db):
     """How many outbox messages are addressed to an address."""
-    from practice.models import OutboundEmail
+    from practice.mail.models import OutboundEmail
 
     return lambda address: OutboundEmail.objects.filter(to_email=address).count()
 

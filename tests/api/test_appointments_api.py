@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients.appointments import OUR_PERSONALISERS
 from clients.models import Appointment, AppointmentStatus, Channel, ClientStatus, QuestionnairePlan
 from clients.services import consent_set
-from practice.models import OutboundEmail
+from practice.mail.models import OutboundEmail
 from tests.assessments.conftest import small_document
 
 LONDON = datetime.timezone(timedelta(hours=1))  # British Summer Time

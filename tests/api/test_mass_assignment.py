@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessments.models import Assignment, AssignmentStatus, InstrumentStatus, InstrumentVersion
 from clients.models import Client, ConsentRecord
-from practice.models import Subscriber, SubscriberStatus
+from practice.newsletter.models import Subscriber, SubscriberStatus
 from tests.api.conftest import link_client
 from tests.assessments.conftest import small_document
 

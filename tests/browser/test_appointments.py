@@ -8,7 +8,7 @@ import pytest
 
 from clients.models import Appointment, AppointmentStatus, Channel, Client
 from clients.services import consent_set
-from practice.models import OutboundEmail
+from practice.mail.models import OutboundEmail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from assessments.assignments import assignment_create, assignment_dispatch
 from assessments.models import Assignment, AssignmentStatus
 from clients.models import Channel, Client
 from clients.services import consent_set
-from practice import outbox
+from practice.mail import outbox
 from tests.browser.conftest import axe_violations, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

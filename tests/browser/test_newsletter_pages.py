@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from practice.models import Subscriber, SubscriberStatus
+from practice.newsletter.models import Subscriber, SubscriberStatus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def test_subscribe_confirm_and_unsubscribe_on_a_phone(phone, live_server, make_p
     phone.wait_for_load_state()
     screenshot("3-confirmed", on=phone)
     assert Subscriber.objects.get().status == SubscriberStatus.CONFIRMED
-    from practice.tokens import unsubscribe_token
+    from practice.newsletter.tokens import unsubscribe_token
 
     phone.goto(f"{live_server.url}/newsletter/unsubscribe/{unsubscribe_token(Subscriber.objects.get().pk)}/")
     phone.get_by_role("button", name="Unsubscribe").click()

@@ -16,8 +16,8 @@ from clients import appointments
 from clients.calendar import event_uid
 from clients.models import Appointment, AppointmentKind, AppointmentStatus, Channel, ClientStatus, ConsentRecord
 from clients.services import consent_set
-from practice import outbox
-from practice.models import EmailKind, EmailStatus, OutboundEmail
+from practice.mail import outbox
+from practice.mail.models import EmailKind, EmailStatus, OutboundEmail
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 

@@ -20,7 +20,7 @@ from clients.models import (
     PlanTiming,
     QuestionnairePlan,
 )
-from practice.models import EmailKind, OutboundEmail
+from practice.mail.models import EmailKind, OutboundEmail
 
 STEP = timedelta(hours=1)
 START = datetime.datetime(2026, 3, 23, 0, 0, tzinfo=datetime.UTC)

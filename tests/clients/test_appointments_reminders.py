@@ -17,8 +17,8 @@ from django.utils import timezone
 from clients import appointments, tasks
 from clients.models import Appointment, Channel
 from clients.services import consent_set
-from practice import outbox
-from practice.models import EmailStatus, OutboundEmail
+from practice.mail import outbox
+from practice.mail.models import EmailStatus, OutboundEmail
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 STEP = timedelta(minutes=30)

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from clients.models import Channel, ConsentRecord
 from clients.services import consent_set
-from practice.models import Subscriber, SubscriberStatus
-from practice.tokens import unsubscribe_token
+from practice.newsletter.models import Subscriber, SubscriberStatus
+from practice.newsletter.tokens import unsubscribe_token
 
 
 def test_newsletter_consent_makes_a_confirmed_subscriber_and_withdrawal_unsubscribes(cara):
@@ -23,7 +23,7 @@ def test_the_preferences_page_lets_a_client_stop_one_channel_at_a_time(client, c
     for channel in (Channel.NEWSLETTER, Channel.QUESTIONNAIRES, Channel.APPOINTMENT_REMINDERS):
         consent_set(client=cara, channel=channel, given=True, source="form")
     subscriber = Subscriber.objects.get(email=cara.email)
-    url = reverse("practice:preferences", args=[unsubscribe_token(subscriber.pk)])
+    url = reverse("newsletter:preferences", args=[unsubscribe_token(subscriber.pk)])
     page = client.get(url).content.decode()
     assert "Questionnaires" in page and "Appointment reminders" in page
     client.post(url, {"newsletter": "on", "client-appointment_reminders": "on"})
@@ -39,7 +39,7 @@ def test_the_preferences_page_lets_a_client_stop_one_channel_at_a_time(client, c
 def test_unticking_the_newsletter_there_also_updates_the_client_record(client, cara):
     consent_set(client=cara, channel=Channel.NEWSLETTER, given=True, source="form")
     subscriber = Subscriber.objects.get(email=cara.email)
-    client.post(reverse("practice:preferences", args=[unsubscribe_token(subscriber.pk)]), {})
+    client.post(reverse("newsletter:preferences", args=[unsubscribe_token(subscriber.pk)]), {})
     cara.refresh_from_db()
     subscriber.refresh_from_db()
     assert not cara.consent_newsletter

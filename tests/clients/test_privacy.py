@@ -18,8 +18,8 @@ from assessments.models import AccessEvent, Response
 from clients import privacy
 from clients.models import Channel, Client, ErasureRecord
 from clients.services import consent_set
-from practice import outbox
-from practice.models import Subscriber
+from practice.mail import outbox
+from practice.newsletter.models import Subscriber
 
 
 def relations_to_client() -> list[models.ForeignKey]:
@@ -81,7 +81,7 @@ def test_the_subject_access_archive_holds_every_model_that_refers_to_the_client(
         assert data.get(field.model._meta.label_lower), f"{field.model._meta.label} is missing from the archive"
     assert data["client"]["email"] == cara.email
     assert data["assessments.response"][0]["answers"] == {"low": "1", "calm": "2", "harm": "0"}
-    assert data["practice.outboundemail"] and data["practice.subscriber"]
+    assert data["mail.outboundemail"] and data["newsletter.subscriber"]
     assert data["clients.plannedassignment"] and data["assessments.assignmentlink"]
     text = archive.read("data.json").decode()
     assert "token_hash" not in text and "lease_token" not in text
@@ -114,7 +114,7 @@ def test_erasure_leaves_no_row_that_refers_to_the_client(client, tess, full_reco
                 assert not any(email in str(value) or surname in str(value) for value in row), table
     record = ErasureRecord.objects.get()
     assert (record.client_number, record.erased_by) == (number, tess)
-    assert record.counts["assessments.response"] == 1 and record.counts["practice.subscriber"] == 1
+    assert record.counts["assessments.response"] == 1 and record.counts["newsletter.subscriber"] == 1
     assert AccessEvent.objects.filter(respondent__isnull=True).exists()  # the log stays, without the link
     assert not Subscriber.objects.filter(email=email).exists()
 
@@ -166,7 +166,7 @@ def test_the_outbox_keeps_sent_counts_but_loses_the_address(cara, tess, full_rec
     rows = list(privacy.emails_to(cara).values_list("pk", flat=True))
     assert rows
     privacy.client_erase(client=cara, by=tess)
-    from practice.models import OutboundEmail
+    from practice.mail.models import OutboundEmail
 
     kept = OutboundEmail.objects.filter(pk__in=rows)
     assert kept.count() == len(rows)
@@ -176,7 +176,7 @@ def test_the_outbox_keeps_sent_counts_but_loses_the_address(cara, tess, full_rec
 
 
 def test_the_weekly_review_tells_the_owners_once_and_erases_nothing(tess, uma, make_client):
-    from practice.models import EmailKind, OutboundEmail
+    from practice.mail.models import EmailKind, OutboundEmail
 
     old = make_client(tess, last_name="Longago")
     long_ago = timezone.now() - timedelta(days=9 * 366)

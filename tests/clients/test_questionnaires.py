@@ -15,8 +15,8 @@ from django.utils import timezone
 from assessments import assignments
 from assessments.models import Assignment, AssignmentSchedule, AssignmentStatus
 from clients.models import Channel, ClientStatus, ConsentRecord
-from practice import outbox
-from practice.models import EmailKind, EmailStatus, OutboundEmail
+from practice.mail import outbox
+from practice.mail.models import EmailKind, EmailStatus, OutboundEmail
 
 LINK = re.compile(r"http://[^\s\"<>]+/q/[A-Za-z0-9_-]{43}/")
 

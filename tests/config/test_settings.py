@@ -178,8 +178,8 @@ def test_celery_takes_json_only_acknowledges_late_and_prefetches_one():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert conf.worker_prefetch_multiplier == 1
     assert {entry["task"] for entry in conf.beat_schedule.values()} >= {
-        "practice.drain_outbox",
-        "practice.start_due_campaigns",
+        "mail.drain_outbox",
+        "newsletter.start_due_campaigns",
     }
     daily = {"clients.retention_review"}
     assert all(entry["schedule"] <= 300 for entry in conf.beat_schedule.values() if entry["task"] not in daily)

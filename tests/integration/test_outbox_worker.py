@@ -7,9 +7,10 @@ import time
 import pytest
 
 from config.celery import app as celery_app
-from practice.campaigns import campaign_counts, campaign_start
-from practice.models import Campaign, CampaignStatus, EmailStatus, OutboundEmail, Subscriber, SubscriberStatus
-from practice.tasks import drain_outbox
+from practice.mail.models import EmailStatus, OutboundEmail
+from practice.mail.tasks import drain_outbox
+from practice.newsletter.campaigns import campaign_counts, campaign_start
+from practice.newsletter.models import Campaign, CampaignStatus, Subscriber, SubscriberStatus
 from tests.integration.test_celery_worker import Worker, worker_environment
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]

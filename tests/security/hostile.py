@@ -123,7 +123,7 @@ def row_counts() -> dict[str, int]:
     """Rows per model of our apps: what a refused request must leave unchanged."""
     return {
         model._meta.label: model._default_manager.count()
-        for label in ("practice", "clients", "assessments")
+        for label in ("practice", "mail", "newsletter", "clients", "assessments")
         for model in apps.get_app_config(label).get_models()
     }
 
@@ -169,7 +169,7 @@ EXPECTED_EMAIL_HEADERS = {
 
 def check_emails(rows: Iterable[Any], payload: str) -> None:
     """Queued emails: no script from the payload, and no header but ours, each on one line."""
-    from practice.outbox import build_message
+    from practice.mail.outbox import build_message
 
     for row in rows:
         for fragment in _payload_script_fragments(payload):
@@ -183,7 +183,7 @@ def check_emails(rows: Iterable[Any], payload: str) -> None:
 
 def attempt(name: str, payload: str, world: World) -> None:
     """Send ``payload`` through surface ``name`` and check everything that must hold."""
-    from practice.models import OutboundEmail
+    from practice.mail.models import OutboundEmail
 
     TRIED[name] += 1
     before = row_counts()

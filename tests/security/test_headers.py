@@ -48,14 +48,14 @@ def test_the_admin_login_page_wears_every_header(client, production):
 
 
 def test_a_public_newsletter_page_keeps_its_own_referrer_policy(client, production, harbour):
-    response = client.get(reverse("practice:subscribe", args=[harbour.pk]), secure=True)
+    response = client.get(reverse("newsletter:subscribe", args=[harbour.pk]), secure=True)
     assert response.status_code == 200
     assert_armour(response, "no-referrer")
     assert response["Cache-Control"] == "no-store"
 
 
 def test_the_invalid_link_page_wears_every_header(client, production):
-    response = client.get(reverse("practice:confirm", args=["not-a-token"]), secure=True)
+    response = client.get(reverse("newsletter:confirm", args=["not-a-token"]), secure=True)
     assert response.status_code == 404
     assert_armour(response, "no-referrer")
 

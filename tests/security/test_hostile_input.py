@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from practice.models import Subscriber, SubscriberStatus
-from practice.tokens import confirm_token, unsubscribe_token
+from practice.newsletter.models import Subscriber, SubscriberStatus
+from practice.newsletter.tokens import confirm_token, unsubscribe_token
 from tests.security import hostile
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_a_forged_link_confirms_and_unsubscribes_nobody(world):
 
 
 def test_accepted_names_really_store_and_queue_mail(world):
-    from practice.models import OutboundEmail
+    from practice.mail.models import OutboundEmail
 
     for payload in hostile.CORPUS[:5]:
         hostile.attempt("newsletter subscribe: name", payload, world)

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from config.logging import RedactFilter, redact
-from practice.tokens import confirm_token, unsubscribe_token
+from practice.newsletter.tokens import confirm_token, unsubscribe_token
 
 TOKEN = "eyJzIjoxMn0:1vAbCd:Q2xTq0s3cr3tS1gnatur3_xyz"
 
@@ -50,7 +50,7 @@ def test_every_link_with_a_token_in_the_site_is_redacted():
     from django.urls.converters import IntConverter
 
     routes = token_routes()
-    assert "practice:confirm" in {name for name, _ in routes}
+    assert "newsletter:confirm" in {name for name, _ in routes}
     for name, converters in routes:
         kwargs = {key: 1 if isinstance(kind, IntConverter) else "x" for key, kind in converters.items()}
         path = reverse(name, kwargs={**kwargs, "token": TOKEN})
@@ -105,7 +105,7 @@ def test_every_configured_handler_and_djangos_loggers_redact():
 def test_a_journey_through_the_public_pages_logs_no_token_or_address(client, harbour, configured_output):
     """Subscribe, open the confirmation link, confirm, unsubscribe, and miss with bad links: the
     handlers settings.LOGGING installed write none of the tokens or the address."""
-    from practice.models import Subscriber
+    from practice.newsletter.models import Subscriber
 
     email = "journey.person@example.net"
     client.post(f"/newsletter/{harbour.pk}/subscribe/", {"name": "Jo", "email": email, "consent": "yes"})

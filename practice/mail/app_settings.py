@@ -1,0 +1,47 @@
+"""Settings of mail delivery, read lazily so ``override_settings`` works.
+
+They keep the ``PRACTICE_`` prefix they had before mail delivery had an app of its own.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def _get(name: str, default):
+    return getattr(settings, f"PRACTICE_{name}", default)
+
+
+def outbox_batch_size() -> int:
+    """How many messages one drain claims at a time."""
+    return int(_get("OUTBOX_BATCH_SIZE", 50))
+
+
+def outbox_lease_seconds() -> int:
+    """How long a claimed message may stay 'sending' before it counts as lost with its worker."""
+    return int(_get("OUTBOX_LEASE_SECONDS", 300))
+
+
+def outbox_max_attempts() -> int:
+    """Attempts before a temporary failure becomes permanent."""
+    return int(_get("OUTBOX_MAX_ATTEMPTS", 8))
+
+
+def outbox_retry_base_seconds() -> int:
+    """The first retry delay; each further attempt doubles it (with jitter), capped at an hour."""
+    return int(_get("OUTBOX_RETRY_BASE_SECONDS", 60))
+
+
+def send_rate_per_minute() -> int:
+    """At most this many messages a minute across all workers (0: no limit); shared through the cache."""
+    return int(_get("SEND_RATE_PER_MINUTE", 0))
+
+
+def pause_after_failures() -> int:
+    """Consecutive connection or authentication failures after which sending pauses."""
+    return int(_get("PAUSE_AFTER_FAILURES", 5))
+
+
+def drain_time_budget_seconds() -> float:
+    """How long one drain task keeps sending before it hands over to the next one."""
+    return float(_get("DRAIN_TIME_BUDGET_SECONDS", 50))

@@ -1,0 +1,45 @@
+"""What the outbox asks of the apps that queue mail, and what it tells them.
+
+The outbox knows messages and batches, never what they are about. An app that queues mail
+registers a *personaliser* per purpose: called just before a message is handed to the mail
+server, it says whether the message is still wanted and fills in its private link. And it
+listens to the signals below to follow what happened to its batches and recipients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.dispatch import Signal
+
+#: Stands in a stored body for a private link that a personaliser fills in at send time.
+LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
+
+#: ``mint(object_id)`` returns the link to put where the body has ``LINK_PLACEHOLDER`` ("" when the
+#: message carries none), or None when the message is no longer wanted and must not go.
+Personaliser = Callable[[int | None], str | None]
+
+_PERSONALISERS: dict[str, Personaliser] = {}
+
+#: Sent with ``batch`` when none of its messages is open any more (in the transaction that says so).
+batch_finished = Signal()
+#: Sent with ``batch`` when a retry reopens a finished batch.
+batch_reopened = Signal()
+#: Sent with ``message`` when the recipient's server refuses the address for good (a hard bounce).
+message_bounced = Signal()
+
+
+class PersonaliseError(Exception):
+    """A row names a personaliser nobody registered."""
+
+
+def register_personaliser(name: str, mint: Personaliser) -> None:
+    """Let another app decide at send time whether its messages still go, and fill in their links."""
+    _PERSONALISERS[name] = mint
+
+
+def personaliser(name: str) -> Personaliser:
+    try:
+        return _PERSONALISERS[name]
+    except KeyError:
+        raise PersonaliseError(f"No personaliser named {name!r} is registered.") from None

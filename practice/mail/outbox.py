@@ -1,0 +1,542 @@
+"""The one outbound-mail path: enqueue in the business transaction, drain once, lose nothing.
+
+Sending works in three steps, each its own short transaction:
+
+1. **claim** a small batch of due rows (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; on
+   SQLite the ``IMMEDIATE`` transaction mode serialises claims, which is safe for one worker),
+   marking them *sending* with a lease and a token;
+2. **send** them over one SMTP connection;
+3. **mark** each row, but only if it still carries our lease token, so a worker that lost its
+   lease can never overwrite what another worker did.
+
+Messages sent together (a newsletter issue) share a ``Batch``, paused, cancelled and finished as one
+(``practice.mail.batches``). Whether a message is still wanted, and its private link, are asked at send
+time of the hook that queued it (``practice.mail.hooks``); the outbox itself knows only messages.
+
+A row still *sending* after its lease expired belonged to a worker that died. If the worker had
+not yet handed it to the mail server (``transmitting_since`` unset) it was never sent and simply
+goes back to pending. The one message a dead worker was transmitting is uncertain: SMTP cannot
+tell whether it arrived. Policy: rows made with ``resend_if_lost`` (invitations: a missing link
+is worse than a second one) go back to pending; all others (newsletters, reminders) become
+permanent failures, so nobody gets two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import re
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.mime.text import MIMEText
+from email.utils import make_msgid
+from typing import Any
+
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
+from django.db.models import F
+from django.utils import timezone
+from django.utils.html import escape
+
+from practice.mail import app_settings, hooks
+from practice.mail.batches import STOPPED, batches_finish, batches_reopen
+from practice.mail.models import (
+    Batch,
+    BatchStatus,
+    DeliveryState,
+    EmailKind,
+    EmailStatus,
+    OutboundEmail,
+    Suppression,
+    SuppressionReason,
+)
+from practice.models import Practice
+
+logger = logging.getLogger(__name__)
+
+TEMPORARY_CODES = {421, 450, 451, 452, 454}
+LINK_PLACEHOLDER = hooks.LINK_PLACEHOLDER
+PersonaliseError = hooks.PersonaliseError
+register_personaliser = hooks.register_personaliser
+CANCELLED_MESSAGE = "Its batch was cancelled before this was sent."
+LOST_MESSAGE = (
+    "The worker stopped while sending this message. It was not sent again, so that nobody receives it "
+    "twice; it may or may not have been delivered."
+)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    released: int = 0
+    skipped: int = 0
+    suppressed: int = 0
+    rate_limited: bool = False
+    connection_failed: bool = False
+    more: bool = False
+    paused: bool = False
+
+
+def enqueue(
+    *,
+    practice: Practice,
+    key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    headers: dict[str, str] | None = None,
+    due_at: datetime | None = None,
+    resend_if_lost: bool = False,
+    batch: Batch | None = None,
+    personaliser: str = "",
+    personalise_id: int | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    kick: bool = True,
+) -> OutboundEmail:
+    """Put one message in the outbox, once per ``key``; the drain starts after the transaction commits."""
+    existing = OutboundEmail.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    suppressed = Suppression.objects.filter(practice=practice, email=to).exists()
+    fields = dict(
+        practice=practice,
+        idempotency_key=key,
+        kind=EmailKind(kind),
+        to_email=to,
+        subject=" ".join(subject.split())[:300],
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+        message_id=new_message_id(practice),
+        status=EmailStatus.SUPPRESSED if suppressed else EmailStatus.PENDING,
+        due_at=due_at or timezone.now(),
+        resend_if_lost=resend_if_lost,
+        batch=batch,
+        personaliser=personaliser,
+        personalise_id=personalise_id,
+        attachments=attachments or [],
+    )
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent twin with the same key must not break our caller
+            row = OutboundEmail.objects.create(**fields)
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=key)
+    if kick and not suppressed:
+        kick_drain()
+    return row
+
+
+def new_message_id(practice: Practice) -> str:
+    domain = practice.sender_email.rpartition("@")[2] or "tandem.invalid"
+    return make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
+
+
+def kick_drain() -> None:
+    """Queue a drain once the current transaction commits (beat also drains every minute)."""
+    from practice.mail.tasks import drain_outbox
+
+    # robust: a broker outage must not turn the caller's committed work into an error; beat drains anyway.
+    transaction.on_commit(lambda: drain_outbox.delay(), robust=True)
+
+
+def release_lost(now: datetime | None = None) -> int:
+    """Apply the stated policy to rows whose worker died mid-send; returns how many were resolved."""
+    now = now or timezone.now()
+    lost = OutboundEmail.objects.filter(status=EmailStatus.SENDING, lease_expires_at__lt=now)
+    back = {"lease_expires_at": None, "lease_token": "", "transmitting_since": None}
+    cancelled = lost.filter(transmitting_since__isnull=True, batch__status=BatchStatus.CANCELLED).update(
+        status=EmailStatus.CANCELLED, last_error=CANCELLED_MESSAGE, **back
+    )
+    untouched = lost.filter(transmitting_since__isnull=True).update(status=EmailStatus.PENDING, due_at=now, **back)
+    uncertain = lost.filter(transmitting_since__isnull=False)
+    resent = uncertain.filter(resend_if_lost=True).update(status=EmailStatus.PENDING, due_at=now, **back)
+    failed = uncertain.filter(resend_if_lost=False).update(status=EmailStatus.FAILED, last_error=LOST_MESSAGE, **back)
+    return cancelled + untouched + resent + failed
+
+
+def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEmail]]:
+    """Lease up to ``batch`` due rows to this worker; returns the lease token and the rows."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        due = (
+            OutboundEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], due_at__lte=now)
+            .exclude(batch__status__in=STOPPED)
+            .order_by("due_at", "pk")
+        )
+        if db_connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        ids = [row.pk for row in due.only("pk")[:batch]]
+        if not ids:
+            return token, []
+        OutboundEmail.objects.filter(pk__in=ids).update(
+            status=EmailStatus.SENDING,
+            transmitting_since=None,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=app_settings.outbox_lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    rows = list(
+        OutboundEmail.objects.filter(pk__in=ids, lease_token=token).select_related("practice").order_by("due_at", "pk")
+    )
+    return token, rows
+
+
+def _mark(row: OutboundEmail, token: str, **changes: Any) -> bool:
+    """Update a row we still hold; False when our lease was lost to another worker."""
+    changes.setdefault("lease_token", "")
+    changes.setdefault("lease_expires_at", None)
+    changes.setdefault("transmitting_since", None)
+    return bool(
+        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(**changes)
+    )
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = app_settings.outbox_retry_base_seconds()
+    delay = min(base * 2 ** max(attempts - 1, 0), 3600)
+    return timedelta(seconds=delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter, not security
+
+
+def _defer(row: OutboundEmail, token: str, error: str, now: datetime) -> str:
+    if row.attempts >= app_settings.outbox_max_attempts():
+        _mark(row, token, status=EmailStatus.FAILED, last_error=f"Gave up after {row.attempts} attempts: {error}")
+        return "failed"
+    _mark(row, token, status=EmailStatus.DEFERRED, last_error=error, due_at=now + _retry_delay(row.attempts))
+    return "deferred"
+
+
+def _give_back(rows: list[OutboundEmail], token: str, now: datetime, delay: timedelta = timedelta(0)) -> None:
+    """Return claimed rows we did not try, without counting an attempt (rows of cancelled batches end)."""
+    held = OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token)
+    held.filter(batch__status=BatchStatus.CANCELLED).update(
+        status=EmailStatus.CANCELLED, lease_token="", lease_expires_at=None, transmitting_since=None
+    )
+    held.update(
+        status=EmailStatus.PENDING,
+        lease_token="",
+        lease_expires_at=None,
+        transmitting_since=None,
+        attempts=F("attempts") - 1,
+        due_at=now + delay,
+    )
+
+
+def _suppressed(rows: list[OutboundEmail]) -> set[int]:
+    """Rows to addresses put on the suppression list since they were queued (one query per batch)."""
+    addresses = {row.to_email.lower() for row in rows}
+    practices = {row.practice_id for row in rows}
+    suppressed = set(
+        Suppression.objects.filter(practice_id__in=practices, email__in=addresses).values_list("practice_id", "email")
+    )
+    return {row.pk for row in rows if (row.practice_id, row.to_email.lower()) in suppressed}
+
+
+def personalised(row: OutboundEmail) -> tuple[str, str] | None:
+    """The text and HTML to send: the stored bodies with their private link filled in, or None to cancel."""
+    if not row.personaliser:
+        return row.body_text, row.body_html
+    url = hooks.personaliser(row.personaliser)(row.personalise_id)
+    if url is None:
+        return None
+    return row.body_text.replace(LINK_PLACEHOLDER, url), row.body_html.replace(LINK_PLACEHOLDER, escape(url))
+
+
+def build_message(
+    row: OutboundEmail, connection=None, *, text: str | None = None, html: str | None = None
+) -> EmailMultiAlternatives:
+    html = row.body_html if html is None else html
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text if text is None else text,
+        from_email=row.practice.from_email,
+        to=[row.to_email],
+        headers={**row.headers, "Message-ID": row.message_id},
+        connection=connection,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    for attachment in row.attachments:
+        message.attach(_text_attachment(attachment))
+    return message
+
+
+def _text_attachment(attachment: dict[str, str]) -> MIMEText:
+    """A stored text attachment as a MIME part; its ``mimetype`` may carry parameters (``text/calendar; method=…``)."""
+    mimetype, *params = (part.strip() for part in attachment["mimetype"].split(";"))
+    part = MIMEText(attachment["content"], mimetype.partition("/")[2], "utf-8")
+    for param in params:
+        name, _, value = param.partition("=")
+        part.set_param(name.strip(), value.strip().strip('"'))
+    part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+    return part
+
+
+def _rate_allows() -> bool:
+    """Take one slot of this minute's sending budget, shared by all workers through the cache."""
+    limit = app_settings.send_rate_per_minute()
+    if limit <= 0:
+        return True
+    key = f"practice:outbox:rate:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=120)
+        used = 1
+    return used <= limit
+
+
+def _connection_failed(error: str) -> bool:
+    """Count a connection/authentication failure; True when that pauses sending."""
+    DeliveryState.objects.get_or_create(singleton=True)
+    DeliveryState.objects.filter(singleton=True).update(consecutive_failures=F("consecutive_failures") + 1)
+    state = DeliveryState.objects.get(singleton=True)
+    if not state.paused and state.consecutive_failures >= app_settings.pause_after_failures():
+        DeliveryState.objects.filter(singleton=True).update(
+            paused=True,
+            paused_at=timezone.now(),
+            reason=f"Paused after {state.consecutive_failures} failed attempts to reach the mail server: {error}",
+        )
+        logger.error("Outbox paused after %s connection failures: %s", state.consecutive_failures, error)
+        return True
+    return False
+
+
+def retry(queryset) -> int:
+    """Send failed or deferred rows again now; a finished batch reopens for them.
+
+    Left alone: sent, cancelled and suppressed rows, rows of cancelled batches, and rows whose
+    worker died while transmitting them (they may have arrived).
+    """
+    retryable = (
+        queryset.filter(status__in=[EmailStatus.FAILED, EmailStatus.DEFERRED])
+        .exclude(last_error=LOST_MESSAGE)  # may have arrived: never risk a second copy
+        .exclude(batch__status=BatchStatus.CANCELLED)
+    )
+    reopened = list(retryable.filter(batch__status=BatchStatus.FINISHED).values_list("batch_id", flat=True))
+    count = retryable.update(
+        status=EmailStatus.PENDING, due_at=timezone.now(), attempts=0, lease_token="", lease_expires_at=None
+    )
+    batches_reopen(reopened)
+    if count:
+        kick_drain()
+    return count
+
+
+def resume_sending() -> None:
+    DeliveryState.objects.update_or_create(
+        singleton=True, defaults={"paused": False, "reason": "", "paused_at": None, "consecutive_failures": 0}
+    )
+    kick_drain()
+
+
+def sending_paused() -> DeliveryState | None:
+    state = DeliveryState.objects.filter(singleton=True, paused=True).first()
+    return state
+
+
+def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -> DrainReport:
+    """Send what is due until nothing is, the time budget ends, the rate limit bites or sending pauses."""
+    report = DrainReport()
+    if sending_paused():
+        report.paused = True
+        return report
+    report.released = release_lost(now)
+    deadline = time.monotonic() + (budget_seconds or app_settings.drain_time_budget_seconds())
+    while True:
+        if time.monotonic() >= deadline:
+            report.more = True  # out of time, perhaps not of work: the task hands over to a fresh one
+            break
+        token, rows = claim(app_settings.outbox_batch_size(), now)
+        if not rows:
+            break
+        _send_batch(rows, token, report, now)
+        if report.rate_limited or report.paused or report.connection_failed:
+            break  # a failing server is tried again on the next drain, not hammered in a loop
+    batches_finish()
+    return report
+
+
+def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
+    suppressed = _suppressed(rows)
+    wanted = [row for row in rows if row.pk not in suppressed]
+    for row in rows:
+        if row.pk in suppressed and _mark(
+            row, token, status=EmailStatus.SUPPRESSED, last_error="The address was suppressed before sending."
+        ):
+            report.suppressed += 1
+    if not wanted:
+        return
+    smtp = get_connection()
+    try:
+        smtp.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        error = f"Cannot reach the mail server: {type(exc).__name__}"
+        logger.warning("Outbox: %s", exc)
+        _give_back(wanted, token, timezone.now(), delay=timedelta(seconds=30))
+        report.connection_failed = True
+        if _connection_failed(error):
+            report.paused = True
+        return
+    sent_before = report.sent
+    try:
+        for index, row in enumerate(wanted):
+            if not _rate_allows():
+                report.rate_limited = True
+                _give_back(wanted[index:], token, timezone.now())
+                return
+            outcome = _send_one(smtp, row, token, now or timezone.now())
+            if outcome == "config":
+                # The server refuses us, not the recipient (relay denied, authentication needed):
+                # nothing in this batch can go, and repeated refusals pause sending.
+                _give_back(wanted[index:], token, timezone.now(), delay=timedelta(seconds=30))
+                report.connection_failed = True
+                if _connection_failed(row.last_error):
+                    report.paused = True
+                return
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome == "deferred" and row.last_error.startswith("connection:"):
+                _give_back(wanted[index + 1 :], token, timezone.now(), delay=timedelta(seconds=30))
+                report.connection_failed = True
+                if _connection_failed(row.last_error):
+                    report.paused = True
+                return
+    finally:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.close()
+        if report.sent > sent_before:
+            DeliveryState.objects.filter(singleton=True, consecutive_failures__gt=0).update(consecutive_failures=0)
+
+
+def _start_transmitting(row: OutboundEmail, token: str) -> str | None:
+    """Note that this row is now being handed to the server, renewing our lease; None when we may go ahead.
+
+    Returns the outcome instead when we must not send: the lease went to another worker ("skipped"),
+    or the batch was paused ("skipped", the row goes back) or cancelled ("cancelled"). One conditional
+    UPDATE: the batch's status is read in a subquery, so the statement stays on the outbox table.
+    """
+    now = timezone.now()
+    lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
+    stopped_batches = Batch.objects.filter(status__in=STOPPED).values("pk")
+    claimed = (
+        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now)
+        .exclude(batch_id__in=stopped_batches)
+        .update(transmitting_since=now, lease_expires_at=lease)
+    )
+    if claimed:
+        return None
+    status = Batch.objects.filter(pk=row.batch_id).values_list("status", flat=True).first()
+    cancelled = status == BatchStatus.CANCELLED
+    if cancelled and _mark(row, token, status=EmailStatus.CANCELLED, last_error=CANCELLED_MESSAGE):
+        return "cancelled"
+    if status == BatchStatus.PAUSED:
+        _give_back([row], token, now)
+    return "skipped"
+
+
+ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+
+
+def _refuses_us(code: int, text: str) -> bool:
+    """A 5xx about us (relay denied, authentication required, policy), not about the recipient."""
+    enhanced = ENHANCED_STATUS.search(text)
+    lowered = text.lower()
+    return (
+        code in (530, 535, 538)
+        or (enhanced is not None and enhanced.group(2) == "7")
+        or "relay" in lowered
+        or "authenticat" in lowered
+    )
+
+
+def _bounce(row: OutboundEmail, token: str, text: str) -> str:
+    """A permanent refusal of this recipient: fail the row and never send bulk mail there again."""
+    _mark(row, token, status=EmailStatus.FAILED, last_error=f"Refused by the recipient's server: {text}")
+    Suppression.objects.get_or_create(
+        practice_id=row.practice_id,
+        email=row.to_email,
+        defaults={"reason": SuppressionReason.BOUNCE, "detail": text[:1000]},
+    )
+    hooks.message_bounced.send(sender=OutboundEmail, message=row)
+    return "failed"
+
+
+def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
+    """Send one claimed row; returns sent, deferred, failed, cancelled, skipped or config (server refuses us)."""
+    refusal = _start_transmitting(row, token)
+    if refusal:
+        return refusal
+    try:
+        bodies = personalised(row)
+    except PersonaliseError as exc:
+        _mark(row, token, status=EmailStatus.FAILED, last_error=str(exc))
+        return "failed"
+    if bodies is None:
+        _mark(row, token, status=EmailStatus.CANCELLED, last_error="No longer wanted when it was due to be sent.")
+        return "cancelled"
+    message = build_message(row, smtp, text=bodies[0], html=bodies[1])
+    try:
+        smtp.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, reply = next(iter(exc.recipients.values()))
+        text = f"{code} {_decoded(reply)}"
+        if code == 421:
+            row.last_error = f"connection: {text}"
+            return _defer(row, token, row.last_error, now)
+        if 400 <= code < 500:
+            return _defer(row, token, text, now)
+        if _refuses_us(code, text):
+            row.last_error = f"The mail server refuses to send for us: {text}"
+            return "config"
+        return _bounce(row, token, text)
+    except smtplib.SMTPSenderRefused as exc:
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+        if 400 <= exc.smtp_code < 500:
+            return _defer(row, token, text, now)
+        row.last_error = f"The mail server refuses our sender address: {text}"
+        return "config"
+    except smtplib.SMTPResponseException as exc:
+        text = f"{exc.smtp_code} {_decoded(exc.smtp_error)}"
+        if exc.smtp_code in TEMPORARY_CODES or 400 <= exc.smtp_code < 500:
+            # 421: the server is closing the connection, so the rest of the batch waits too.
+            row.last_error = f"connection: {text}" if exc.smtp_code == 421 else text
+            return _defer(row, token, row.last_error, now)
+        if _refuses_us(exc.smtp_code, text):
+            row.last_error = f"The mail server refuses to send for us: {text}"
+            return "config"
+        _mark(row, token, status=EmailStatus.FAILED, last_error=text)
+        return "failed"
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        row.last_error = f"connection: {exc}"
+        return _defer(row, token, row.last_error, now)
+    except Exception as exc:  # other backends (an email service provider through django-anymail)
+        return _provider_error(row, token, exc, now)
+    _mark(row, token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+def _provider_error(row: OutboundEmail, token: str, exc: Exception, now: datetime) -> str:
+    """Map an email service provider's errors (django-anymail) like SMTP's; anything else is retried."""
+    name = type(exc).__name__
+    if name == "AnymailRecipientsRefused":
+        return _bounce(row, token, str(exc)[:500])
+    if getattr(exc, "status_code", None) in (401, 403):
+        row.last_error = f"The email service refuses our credentials: {name}"
+        return "config"
+    return _defer(row, token, f"{name}: {exc}", now)
+
+
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
