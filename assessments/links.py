@@ -60,11 +60,11 @@ def links_revoke(*, assignment: Assignment) -> int:
 
 def _fetch(token: str) -> Assignment | None:
     """The assignment behind a token's hash (one indexed query), with when its version was published."""
-    return (
-        Assignment.objects.filter(links__token_hash=token_hash(token))
-        .annotate(version_published_at=F("version__published_at"))
-        .first()
-    )
+    assignments = Assignment.objects.annotate(version_published_at=F("version__published_at"))
+    try:
+        return assignments.get(links__token_hash=token_hash(token))
+    except Assignment.DoesNotExist:
+        return None
 
 
 def link_resolve(raw: object, *, now: datetime | None = None) -> tuple[Assignment | None, LinkProblem | None]:
