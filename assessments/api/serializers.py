@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments import assignments, document
+from assessments.api.conventions import StrictBooleanField, StrictCharField, StrictIntegerField
 from assessments.app_settings import get_respondent_model
 from assessments.models import Assignment, Instrument, InstrumentStatus, InstrumentVersion, Response
 
@@ -56,51 +56,6 @@ class CleanJSONField(serializers.JSONField):
         if problem:
             raise serializers.ValidationError(f"A string in it {problem}.")
         return value
-
-
-# --- JSON types as the schema states them: no coercion of 0.0 to false, of 5 to "5", of "5" to 5 -------------
-
-
-class StrictBooleanField(serializers.BooleanField):
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            raise serializers.ValidationError("Must be true or false.", code="invalid")
-        return data
-
-
-class StrictIntegerField(serializers.IntegerField):
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise serializers.ValidationError("Must be a whole number.", code="invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError("Must be text.", code="invalid")
-        return super().to_internal_value(data)
-
-
-class StrictEmailField(serializers.EmailField):
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            raise serializers.ValidationError("Must be text.", code="invalid")
-        return super().to_internal_value(data)
-
-
-class StrictModelSerializer(serializers.ModelSerializer):
-    """A ModelSerializer whose generated fields take only the JSON type the schema names."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.BooleanField: StrictBooleanField,
-        models.IntegerField: StrictIntegerField,
-        models.PositiveIntegerField: StrictIntegerField,
-        models.CharField: StrictCharField,
-        models.TextField: StrictCharField,
-        models.EmailField: StrictEmailField,
-    }
 
 
 # --- Instruments ----------------------------------------------------------------------------------------------

@@ -13,29 +13,26 @@ import datetime
 from typing import Any
 
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response as APIResponse
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from assessments import app_settings, document, fhir, services
 from assessments.api import serializers as s
+from assessments.api.conventions import STAFF_PERMISSIONS, BooleanFilter, IdFilter
 from assessments.assignments import (
     AnswerError,
     AssignmentClosed,
@@ -61,67 +58,6 @@ from assessments.models import (
     Response,
 )
 from assessments.views import MAX_BODY_BYTES, PROBLEM_STATUS, _rate_limited
-
-
-class ActionPermission(BasePermission):
-    """The model permission each action needs, from the view's ``action_permissions``; an unlisted action is refused.
-
-    On a single object it is checked once the object is found in the caller's scope, so an object out
-    of scope is a 404 whatever the caller's role (every detail action must use ``get_object``).
-    """
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if view.action is None:  # a method the view does not offer: let it answer 405
-            return True
-        if (view.lookup_url_kwarg or view.lookup_field) in view.kwargs:
-            return view.action in view.action_permissions
-        return self._allowed(request, view)
-
-    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        return self._allowed(request, view)
-
-    @staticmethod
-    def _allowed(request: Request, view: Any) -> bool:
-        needed = view.action_permissions.get(view.action, False)
-        return needed is not False and request.user.has_perm(needed)
-
-
-STAFF_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ActionPermission]
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """A row's id: a whole number, so that ``?respondent=1e99`` is a 400 rather than a database error."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
-class StrictBooleanField(forms.NullBooleanField):
-    widget = forms.TextInput  # NullBooleanSelect would turn anything it does not know into "no filter"
-
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
-            return None
-        if value in (True, "true", "True", "1"):
-            return True
-        if value in (False, "false", "False", "0"):
-            return False
-        raise ValidationError("Use true or false.", code="invalid")
-
-    def validate(self, value: Any) -> None:
-        pass
-
-
-class BooleanFilter(django_filters.BooleanFilter):
-    """true or false; anything else is a 400 (django-filter's own ignores it)."""
-
-    field_class = StrictBooleanField
-
 
 CONFLICT = OpenApiResponse(
     inline_serializer("Conflict", {"detail": serializers.CharField()}),

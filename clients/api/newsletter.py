@@ -15,8 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api.serializers import StrictCharField, StrictEmailField
-from assessments.api.views import STAFF_PERMISSIONS
+from assessments.api.conventions import STAFF_PERMISSIONS, StrictCharField, StrictEmailField
 from practice.api import API_SOURCE, practice_for
 from practice.newsletter import subscriptions
 from practice.newsletter.models import Subscriber, SubscriberStatus

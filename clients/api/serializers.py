@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assessments.api.serializers import StrictCharField, StrictIntegerField, StrictModelSerializer
+from assessments.api.conventions import StrictCharField, StrictIntegerField, StrictModelSerializer
 from assessments.models import Instrument
 from clients.models import (
     DURATION_MINUTES,

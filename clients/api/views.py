@@ -28,7 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from assessments.api.views import STAFF_PERMISSIONS, BooleanFilter, IdFilter
+from assessments.api.conventions import STAFF_PERMISSIONS, BooleanFilter, IdFilter
 from clients.api.serializers import (
     EXAMPLE,
     AppointmentBookSerializer,
