@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from assessments import assignments, exports, results, services
-from assessments.document import DocumentError
+from assessments.document import ITEM_FIELDS, DocumentError
 from assessments.forms import ImportForm
 from assessments.models import (
     AccessAction,
@@ -67,18 +67,8 @@ class DraftOnlyMixin:
 
 
 #: An item's fields as the version page lists them; the item's own page adds the rest.
-ITEM_COLUMNS = [
-    "order",
-    "key",
-    "type",
-    "text",
-    "required",
-    "reverse_keyed",
-    "answer_scale",
-    "min_value",
-    "max_value",
-    "risk_threshold",
-]
+#: The document's own item fields come first, in the document's order (``options`` are an inline of their own).
+ITEM_COLUMNS = ["order", *ITEM_FIELDS[: ITEM_FIELDS.index("options")], "min_value", "max_value", "risk_threshold"]
 
 
 class VersionContentInline(DraftOnlyMixin, admin.TabularInline):

@@ -150,7 +150,7 @@ class OutboundEmail(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=EmailStatus.values), name="outbox_status_valid"),
             models.CheckConstraint(
-                condition=~models.Q(status="sending") | models.Q(lease_expires_at__isnull=False),
+                condition=~models.Q(status=EmailStatus.SENDING) | models.Q(lease_expires_at__isnull=False),
                 name="outbox_sending_has_lease",
             ),
         ]

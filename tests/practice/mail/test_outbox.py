@@ -434,3 +434,19 @@ def test_an_unknown_personaliser_fails_the_message_clearly(harbour, smtp):
     row = OutboundEmail.objects.get()
     assert row.status == EmailStatus.FAILED and "No personaliser named 'nobody'" in row.last_error
     assert smtp.messages == []
+
+
+def test_a_permanent_refusal_at_the_data_stage_fails_the_message_for_good(harbour, smtp):
+    """The server accepts the recipient, then refuses the message itself: no retry, no suppression."""
+    put(harbour, 1)
+    smtp.data_reply = "554 5.6.0 Message content rejected"
+    report = outbox.drain()
+    assert (report.failed, report.deferred, report.sent) == (1, 0, 0)
+    row = OutboundEmail.objects.get()
+    assert row.status == EmailStatus.FAILED and "554" in row.last_error
+    assert row.attempts == 1
+    smtp.data_reply = None
+    OutboundEmail.objects.update(due_at=timezone.now() - timedelta(hours=2))
+    assert outbox.drain().sent == 0  # a permanent failure is never picked up again
+    assert smtp.messages == []
+    assert not Suppression.objects.exists()  # the address is fine; the message was refused
