@@ -14,7 +14,7 @@ class ClientsConfig(AppConfig):
         from clients.emails import LINK_PERSONALISER
         from clients.preferences import client_channels
         from practice.dashboard import register_panel
-        from practice.mail.outbox import register_personaliser
+        from practice.mail.hooks import register_personaliser
         from practice.newsletter.subscriptions import register_preference_provider
 
         register_preference_provider(client_channels)

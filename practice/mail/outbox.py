@@ -63,7 +63,6 @@ logger = logging.getLogger(__name__)
 TEMPORARY_CODES = {421, 450, 451, 452, 454}
 LINK_PLACEHOLDER = hooks.LINK_PLACEHOLDER
 PersonaliseError = hooks.PersonaliseError
-register_personaliser = hooks.register_personaliser
 CANCELLED_MESSAGE = "Its batch was cancelled before this was sent."
 LOST_MESSAGE = (
     "The worker stopped while sending this message. It was not sent again, so that nobody receives it "

@@ -60,7 +60,7 @@ class SubscribeForm(forms.Form):
 
 
 class PreferencesForm(forms.Form):
-    """One checkbox per choice; the boxes come from ``practice.subscriptions.preference_checkboxes``."""
+    """One checkbox per choice; the boxes come from ``practice.newsletter.subscriptions.preference_checkboxes``."""
 
     def __init__(self, *args: Any, checkboxes: list[PreferenceCheckbox], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

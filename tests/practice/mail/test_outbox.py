@@ -372,7 +372,7 @@ def minted_links():
         issued.append(f"https://practice.example.org/q/{object_id}-{len(issued)}&x=1")
         return issued[-1]
 
-    outbox.register_personaliser("test.link", mint)
+    hooks.register_personaliser("test.link", mint)
     yield issued
     hooks._PERSONALISERS.pop("test.link", None)
 
