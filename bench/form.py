@@ -47,6 +47,7 @@ BENCH_DB = "tandem_bench_form"  # the same name as bench.form_settings.BENCH_DAT
 SLUG = "interdependence-in-relationships"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 OTHERS_LIMIT = 0.1  # share of the machine other processes may take while we measure
+TARGET = 0.35  # the form page's share of the minimal view's throughput (issue #13)
 
 
 # --- The load generator (runs in its own process) ---------------------------------------------------------------
@@ -318,8 +319,8 @@ def report(tallies: dict[str, Tally]) -> None:
             f"{tally.other_cpu * 1000 / count:>7.2f} {tally.failures:>7}"
         )
     ratio = len(tallies["form page"].latencies) / tallies["form page"].elapsed / baseline
-    verdict = "met" if ratio >= 0.5 else "NOT met"
-    print(f"\nForm page at {ratio:.0%} of the minimal view's throughput: target (at least 50 %) {verdict}.")
+    verdict = "met" if ratio >= TARGET else "NOT met"
+    print(f"\nForm page at {ratio:.0%} of the minimal view's throughput: target (at least {TARGET:.0%}) {verdict}.")
     if busiest_others > OTHERS_LIMIT:
         print(f"Warning: other processes took up to {busiest_others:.0%} of the machine meanwhile; figures are low.")
     print("\n| endpoint | requests | req/s | p50 | p95 | vs minimal | CPU per request: gunicorn + database |")
