@@ -112,5 +112,5 @@ def test_a_real_worker_on_redis_sends_the_email_queued_by_the_admin(
     assert message.get_body(preferencelist=("plain",)).get_content().startswith("Hello Tess")
     assert message.get_body(preferencelist=("html",)) is not None
     log = "".join(worker.lines)
-    assert "Task practice.drain_outbox[" in log
+    assert "Task mail.drain_outbox[" in log
     assert "tess@example.org" not in log  # ids travel and are logged, never addresses

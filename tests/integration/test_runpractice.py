@@ -133,7 +133,7 @@ def test_the_practice_runs_from_a_fresh_checkout(tmp_path, request, broker):
             "/admin/practice/practice/", {"action": "send_email_check", "_selected_action": practice_id}
         )
         assert "on its way" in page
-        assert wait_for_output(r"worker \| .*Task practice\.drain_outbox\[.*\] succeeded"), "".join(lines)
+        assert wait_for_output(r"worker \| .*Task mail\.drain_outbox\[.*\] succeeded"), "".join(lines)
         assert wait_for_output(r"worker \| Subject: Test email from Harbour Light"), "".join(lines)
         assert process_ids_marked(marker), "the web server and worker should be running"
     finally:
