@@ -3,6 +3,11 @@
 ``ASSESSMENTS_RESPONDENT_MODEL``
     ``"app_label.ModelName"`` of whoever answers questionnaires (default: ``AUTH_USER_MODEL``).
     Like ``AUTH_USER_MODEL`` it must be set before the first migration and not changed after.
+
+``ASSESSMENTS_OWNER_MODEL``
+    ``"app_label.ModelName"`` of whoever may own an instrument (Tandem: ``"practice.Practice"``; default:
+    ``AUTH_USER_MODEL``). An instrument with no owner is in the library. Set it before migrating
+    ``assessments.0006_instrument_owner`` and do not change it after.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 def respondent_model_label() -> str:
     return getattr(settings, "ASSESSMENTS_RESPONDENT_MODEL", settings.AUTH_USER_MODEL)
+
+
+def owner_model_label() -> str:
+    return getattr(settings, "ASSESSMENTS_OWNER_MODEL", settings.AUTH_USER_MODEL)
 
 
 def get_respondent_model():

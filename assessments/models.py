@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessments.app_settings import respondent_model_label
+from assessments.app_settings import owner_model_label, respondent_model_label
 from assessments.managers import (
     AssignmentQuerySet,
     AssignmentScheduleQuerySet,
@@ -45,10 +45,25 @@ class ScaleMethod(models.TextChoices):
 
 
 class Instrument(models.Model):
-    """A questionnaire across all its versions; the slug is how people and URLs name it."""
+    """A questionnaire across all its versions; the slug is how people and URLs name it.
+
+    With no owner it is in the library: everyone the host lets see instruments may assign it, only
+    superusers change it. With an owner (the host's ``ASSESSMENTS_OWNER_MODEL``, a practice in Tandem)
+    only that owner's people see, change and assign it. ``PROTECT``: deleting an owner never turns its
+    private questionnaires into library ones or deletes answered versions.
+    """
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        owner_model_label(),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessment_instruments",
+        verbose_name=_("owner"),
+        help_text=_("Empty: in the library, shared by everyone and changed only by superusers."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -615,3 +630,67 @@ class AccessEvent(models.Model):
         if self.pk is not None:
             raise ValidationError("Access events are never changed.")
         super().save(*args, **kwargs)
+
+
+class AdoptedReliabilityQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> AdoptedReliabilityQuerySet:
+        """The adoptions that apply for ``user``: those of their scope (the host's ``reliability_scope``)."""
+        from assessments.hooks import get_hooks
+
+        scope = get_hooks().reliability_scope(user)
+        return self.filter(scope=scope) if scope else self.none()
+
+
+class AdoptedReliability(models.Model):
+    """A scale's reliability as estimated from one practice's own responses, adopted for reliable change.
+
+    Why a row of its own rather than ``Scale.reliability``: a published version's definition is
+    frozen, and responses must keep meaning what they meant, so nothing here rewrites it. The
+    estimate also belongs to whoever collected the data, not to the questionnaire: two practices
+    using one library instrument each adopt their own, and neither changes what the other sees.
+    So a row is keyed by the version, the scale's key and the host's *scope* (a practice in
+    Tandem, see ``hooks.reliability_scope``); it overrides the version's reliability only on the
+    score pages of that scope, and deleting it goes back to the published value. ``sample_sd``
+    is the SD of the same responses' scale scores, used as the reference SD when the version
+    gives none (Jacobson & Truax 1991 take the SD of the pre-treatment sample).
+    """
+
+    version = models.ForeignKey(
+        InstrumentVersion,
+        on_delete=models.CASCADE,
+        related_name="adopted_reliabilities",
+        verbose_name=_("version"),
+    )
+    scale_key = models.CharField(_("scale"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=100, help_text=_("Whose responses; from the host's hooks."))
+    reliability = models.FloatField(_("reliability"), validators=[MinValueValidator(0), MaxValueValidator(0.999999)])
+    sample_sd = models.FloatField(_("SD of the scores"), null=True, blank=True)
+    n = models.PositiveIntegerField(_("responses"))
+    estimated_at = models.DateTimeField(_("estimated"), default=timezone.now)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = AdoptedReliabilityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "scale_key"]
+        verbose_name = _("adopted reliability")
+        verbose_name_plural = _("adopted reliabilities")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "scale_key", "scope"], name="adopted_reliability_unique"),
+            models.CheckConstraint(
+                condition=models.Q(reliability__gte=0, reliability__lt=1), name="adopted_reliability_in_range"
+            ),
+            models.CheckConstraint(condition=~models.Q(scope=""), name="adopted_reliability_has_scope"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scale_key}: {self.reliability:.2f} ({self.source})"
+
+    @property
+    def source(self) -> str:
+        return _("estimated from %(n)s responses on %(date)s") % {
+            "n": self.n,
+            "date": timezone.localdate(self.estimated_at).isoformat(),
+        }

@@ -223,6 +223,8 @@ SERVER_EMAIL = env.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 # The questionnaire engine's respondents are the practice's clients; Tandem's hooks scope and send.
 ASSESSMENTS_RESPONDENT_MODEL = "clients.Client"
 ASSESSMENTS_HOOKS = "clients.assessment_hooks.TandemHooks"
+# Instruments are in the library (no owner) or owned by one practice.
+ASSESSMENTS_OWNER_MODEL = "practice.Practice"
 
 # Where links in emails point (scheme + host, no trailing slash).
 TANDEM_SITE_URL = (env.get("TANDEM_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
