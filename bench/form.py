@@ -208,6 +208,7 @@ def postgres_run(admin_url: str, *statements: str) -> None:
 
 def make_links(count: int) -> tuple[list[str], dict[str, list[str]]]:
     """One client, assignment and private link per load-generator thread; and page 1's questions and codes."""
+    from bench_practice import bench_practice_create
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -217,15 +218,9 @@ def make_links(count: int) -> tuple[list[str], dict[str, list[str]]]:
     from assessments.services import published_form
     from clients.models import Channel, Client
     from clients.services import consent_set
-    from practice.models import Membership, Practice, Role
+    from practice.models import Membership, Role
 
-    practice = Practice.objects.create(
-        name="Bench Practice",
-        contact_email="hello@bench.example",
-        sender_name="Bench Practice",
-        sender_email="hello@bench.example",
-        postal_address="1 Bench Street",
-    )
+    practice = bench_practice_create()
     therapist = get_user_model().objects.create_user(
         username="therapist@bench", email="therapist@bench.example", first_name="Theo", last_name="Bench"
     )

@@ -123,11 +123,12 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
+    from bench_practice import bench_practice_create
+
     from config.celery import app as celery_app
     from practice.mail import outbox
     from practice.mail.models import OutboundEmail
     from practice.mail.tasks import drain_outbox
-    from practice.models import Practice
     from practice.newsletter import campaigns
     from practice.newsletter.models import Campaign, CampaignStatus, Subscriber, SubscriberStatus
 
@@ -138,13 +139,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     time.sleep(1)
-    practice = Practice.objects.create(
-        name="Bench Practice",
-        contact_email="hello@bench.example",
-        sender_name="Bench Practice",
-        sender_email="hello@bench.example",
-        postal_address="1 Bench Street",
-    )
+    practice = bench_practice_create()
     body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
     results = []
     try:
