@@ -23,7 +23,7 @@ so with valid bands every value in the range lands in exactly one band.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -267,6 +267,8 @@ class ScaleResult:
     prorated: bool
     reason: str | None = None
     clinical: bool | None = None
+    #: Items hidden by their conditions: not applicable, so neither answered nor missing.
+    not_applicable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -372,25 +374,39 @@ def band_for(scale: ScaleSpec, value: float) -> BandSpec | None:
     return None
 
 
-def score(spec: InstrumentSpec, answers: Mapping[str, int | float | None]) -> ScoreResult:
-    """Score one response; a None or absent answer is missing, an impossible one raises ScoringError."""
+def score(
+    spec: InstrumentSpec,
+    answers: Mapping[str, int | float | None],
+    not_applicable: Collection[str] = frozenset(),
+) -> ScoreResult:
+    """Score one response; a None or absent answer is missing, an impossible one raises ScoringError.
+
+    Items in ``not_applicable`` (hidden by their conditions) are neither answered nor missing: they
+    leave their scales' denominators, so they never make a scale unscored, never count towards
+    prorating, and any answer they hold is ignored. A risk item that does not apply is not unanswered.
+    """
     items = {item.key: item for item in spec.items}
+    skipped = frozenset(not_applicable)
     given: dict[str, int] = {}
     for key, raw in answers.items():
         item = items.get(key)
         if item is None:
             raise ScoringError(key, f"Instrument {spec.key!r} has no item {key!r}.")
-        if raw is not None:
+        if raw is not None and key not in skipped:
             given[key] = _checked_answer(item, raw)
     flags = tuple(
         RiskFlag(rule.item_key, given[rule.item_key], rule.threshold, rule.label)
         for rule in spec.risk_rules
         if rule.item_key in given and given[rule.item_key] >= rule.threshold
     )
-    unanswered = tuple(dict.fromkeys(rule.item_key for rule in spec.risk_rules if rule.item_key not in given))
+    unanswered = tuple(
+        dict.fromkeys(
+            rule.item_key for rule in spec.risk_rules if rule.item_key not in given and rule.item_key not in skipped
+        )
+    )
     return ScoreResult(
         instrument=spec.key,
-        scales=tuple(_score_scale(scale, given) for scale in spec.scales),
+        scales=tuple(_score_scale(scale, given, skipped) for scale in spec.scales),
         risk_flags=flags,
         unanswered_risk_items=unanswered,
     )
@@ -478,10 +494,23 @@ def outcome_for(scale: ScaleSpec, before: float, after: float) -> Outcome:
     )
 
 
-def _score_scale(scale: ScaleSpec, given: Mapping[str, int]) -> ScaleResult:
-    contributions = [item.contribution(given[item.key]) for item in scale.items if item.key in given]
-    missing = tuple(item.key for item in scale.items if item.key not in given)
-    if len(missing) > scale.max_missing:
+def _score_scale(scale: ScaleSpec, given: Mapping[str, int], skipped: frozenset[str] = frozenset()) -> ScaleResult:
+    """One scale over its applicable items: hidden ones leave the denominator, missing ones may be prorated."""
+    applicable = [item for item in scale.items if item.key not in skipped]
+    not_applicable = tuple(item.key for item in scale.items if item.key in skipped)
+    contributions = [item.contribution(given[item.key]) for item in applicable if item.key in given]
+    missing = tuple(item.key for item in applicable if item.key not in given)
+    unscored = None
+    if not applicable:
+        unscored = f"No item of {scale.label} applies to these answers."
+    elif len(missing) > scale.max_missing:
+        unscored = (
+            f"{len(missing)} of {len(applicable)} {'applicable ' if not_applicable else ''}items unanswered; "
+            f"{scale.label} allows at most {scale.max_missing} missing."
+        )
+    elif not contributions:
+        unscored = f"No item of {scale.label} that applies was answered."
+    if unscored is not None:
         return ScaleResult(
             key=scale.key,
             label=scale.label,
@@ -490,31 +519,40 @@ def _score_scale(scale: ScaleSpec, given: Mapping[str, int]) -> ScaleResult:
             answered=len(contributions),
             missing=missing,
             prorated=False,
-            reason=(
-                f"{len(missing)} of {len(scale.items)} items unanswered; "
-                f"{scale.label} allows at most {scale.max_missing} missing."
-            ),
+            reason=unscored,
+            not_applicable=not_applicable,
         )
     total = sum(contributions)
     value: float
     if scale.method == Method.SUM and not missing:
         value = total
     elif scale.method == Method.SUM:
-        value = float(_quantize(Fraction(total * len(scale.items), len(contributions)), _HUNDREDTH))
+        value = float(_quantize(Fraction(total * len(applicable), len(contributions)), _HUNDREDTH))
     else:
         value = float(_quantize(Fraction(total, len(contributions)), _HUNDREDTH))
     return ScaleResult(
         key=scale.key,
         label=scale.label,
         value=value,
-        band=band_for(scale, value) if scale.bands else None,
+        band=_band_within_range(scale, value),
         answered=len(contributions),
         missing=missing,
         prorated=bool(missing),
         clinical=None
         if scale.clinical_cutoff is None
         else is_clinical(value, scale.clinical_cutoff, scale.higher_is_worse),
+        not_applicable=not_applicable,
     )
+
+
+def _band_within_range(scale: ScaleSpec, value: float) -> BandSpec | None:
+    """The band of a score; None without bands, or for a sum below the full range because items did not apply."""
+    if not scale.bands:
+        return None
+    low_end, high_end = scale.score_range
+    if not low_end <= value <= high_end:
+        return None
+    return band_for(scale, value)
 
 
 def _checked_answer(item: ItemSpec, raw: object) -> int:

@@ -73,10 +73,15 @@ def _text_value(item: dict, raw: object) -> None:
 
 
 def score_document(doc: Mapping[str, Any], answers: Mapping[str, object]) -> scoring.ScoreResult:
-    """Score answers; answers to items hidden by their conditions are left out."""
+    """Score answers; items hidden by their conditions are not applicable, so neither answered nor missing."""
     values = answers_to_values(doc, answers)
     shown = enabled_keys(doc, answers)
-    return scoring.score(spec_from_document(doc), {key: value for key, value in values.items() if key in shown})
+    hidden = {item["key"] for item in doc["items"] if item["key"] not in shown and scorable(item)}
+    return scoring.score(
+        spec_from_document(doc),
+        {key: value for key, value in values.items() if key in shown},
+        not_applicable=hidden,
+    )
 
 
 def result_as_json(result: scoring.ScoreResult) -> dict[str, Any]:
@@ -103,6 +108,7 @@ def _scale_as_json(scale: scoring.ScaleResult) -> dict[str, Any]:
         "missing": list(scale.missing),
         "prorated": scale.prorated,
         "reason": scale.reason,
+        "not_applicable": list(scale.not_applicable),
     }
 
 

@@ -29,7 +29,8 @@ def test_a_question_is_hidden_until_its_condition_holds(doc):
 def test_an_answer_to_a_hidden_question_is_not_scored(doc):
     result = document.result_as_json(document.score_document(doc, {"low": "0", "calm": "3", "harm": "3"}))
     assert result["risk_flags"] == []
-    assert result["scales"]["total"]["value"] is None  # 'harm' hidden, so missing and nothing prorated
+    assert result["scales"]["total"]["value"] == 0  # 'harm' hidden: not applicable, so its answer counts for nothing
+    assert result["scales"]["total"]["not_applicable"] == ["harm"]
     shown = document.result_as_json(document.score_document(doc, {"low": "1", "calm": "3", "harm": "3"}))
     assert shown["risk_flags"][0]["item"] == "harm"
 

@@ -842,8 +842,8 @@ def test_export_and_import_score_every_answer_set_alike(hand_doc: dict) -> None:
 
     for mood, sleep, stress in product(levels, repeat=3):
         answers = {"mood": mood, "sleep": sleep, "hours": 40, "stress": stress}
-        # stress is asked only when mood is at least "rarely"; sleep is reverse-keyed.
-        expected = levels[mood] + 3 - levels[sleep] + levels[stress] if levels[mood] >= 1 else None
+        # stress is asked only when mood is at least "rarely" (else it does not apply); sleep is reverse-keyed.
+        expected = levels[mood] + 3 - levels[sleep] + (levels[stress] if levels[mood] >= 1 else 0)
         assert total(hand_doc, answers) == expected, answers
         assert total(again, answers) == expected, answers
 
