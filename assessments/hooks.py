@@ -33,6 +33,16 @@ class DefaultHooks:
             return model._default_manager.all()
         return model._default_manager.none()
 
+    def reliability_scope(self, user: Any) -> str:
+        """Who shares the reliabilities ``user`` adopts from their own responses (see ``AdoptedReliability``).
+
+        A short key, e.g. ``"practice:3"``; an adoption applies to the score pages of every user with
+        the same key. Default: each signed-in user on their own; ``""`` (nobody's) otherwise.
+        """
+        if getattr(user, "is_authenticated", False) and getattr(user, "is_active", False):
+            return f"user:{user.pk}"
+        return ""
+
     def may_contact(self, respondent: Any) -> bool:
         """Whether invitations and reminders may be emailed to ``respondent`` now."""
         return bool(getattr(respondent, "email", ""))

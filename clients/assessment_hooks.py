@@ -41,6 +41,18 @@ class TandemHooks(DefaultHooks):
     def respondents_for_user(self, user: Any):
         return Client.objects.for_user(user)
 
+    def reliability_scope(self, user: Any) -> str:
+        """The practice: an owner's adopted reliability applies to every score page in it.
+
+        A user in no practice or in several keeps the engine's per-user default.
+        """
+        from practice.managers import practice_ids_for
+
+        practices = list(practice_ids_for(user).values_list("practice_id", flat=True)[:2])
+        if len(practices) == 1 and super().reliability_scope(user):
+            return f"practice:{practices[0]}"
+        return super().reliability_scope(user)
+
     def may_contact(self, respondent: Client) -> bool:
         return bool(respondent.email) and respondent.consent_questionnaires and self.is_active(respondent)
 
