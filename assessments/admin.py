@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from assessments import assignments, exports, results, services
+from assessments.admin_reliability import ReliabilityAdminMixin
 from assessments.document import ITEM_FIELDS, DocumentError
 from assessments.forms import ImportForm
 from assessments.models import (
@@ -186,7 +187,7 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(InstrumentVersion)
-class InstrumentVersionAdmin(admin.ModelAdmin):
+class InstrumentVersionAdmin(ReliabilityAdminMixin, admin.ModelAdmin):
     list_display = ["title", "label", "number", "status", "published_at"]
     list_filter = ["status", "instrument"]
     search_fields = ["title", "instrument__slug"]
@@ -229,6 +230,7 @@ class InstrumentVersionAdmin(admin.ModelAdmin):
             view("retire", self.retire_view),
             view("preview", self.preview_view),
             view("export", self.export_view),
+            *self.reliability_urls(),
             *super().get_urls(),
         ]
 
@@ -576,7 +578,7 @@ class ResponseAdmin(RespondentScopedAdmin):
             "opts": self.opts,
             "original": response_row,
             "title": str(response_row),
-            "detail": results.response_detail(response_row),
+            "detail": results.response_detail(response_row, user=request.user),
             "can_review": request.user.has_perm("assessments.view_response"),
             **(extra_context or {}),
         }

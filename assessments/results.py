@@ -102,10 +102,17 @@ class ResponseDetail:
     previous: Response | None
 
 
-def response_detail(response: Response) -> ResponseDetail:
+def response_detail(response: Response, *, user: Any = None) -> ResponseDetail:
     """Every question with its answer, every scale with its band, meaning and change since the first and
-    the previous response to the same questionnaire. Two queries besides the response itself."""
+    the previous response to the same questionnaire. Two queries besides the response itself.
+
+    Given the ``user`` reading it, a reliability their practice adopted from its own responses
+    (``reliability_estimates``) replaces the published one for reliable change, and says so.
+    """
+    from assessments.reliability_estimates import adoptions_for, with_adopted
+
     form = published_form(response.version)
+    adopted = adoptions_for(response.version_id, user)
     first = previous = None
     if response.completed_at is not None:  # an unfinished response has nothing before it to compare with
         earlier = Response.objects.filter(
@@ -135,7 +142,8 @@ def response_detail(response: Response) -> ResponseDetail:
         if rows:
             sections.append({"heading": page["heading"], "rows": rows})
     scales = []
-    for spec in form.spec.scales:
+    for published in form.spec.scales:
+        spec = with_adopted(published, adopted.get(published.key))
         stored = response.scores.get("scales", {}).get(spec.key, {})
         value = stored.get("value")
         band = scoring.band_for(spec, value) if value is not None else None
@@ -151,6 +159,7 @@ def response_detail(response: Response) -> ResponseDetail:
                 "clinical": stored.get("clinical"),
                 "reason": stored.get("reason"),
                 "prorated": stored.get("prorated"),
+                "reliability_from": adopted[spec.key].n if spec is not published else None,
                 "since_first": first and change_between(spec, _value(first, spec.key), value, first.completed_at),
                 "since_previous": previous
                 and change_between(spec, _value(previous, spec.key), value, previous.completed_at),
