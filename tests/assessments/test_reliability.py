@@ -50,7 +50,7 @@ def test_item_rest_correlations_match_hand_computed_values():
 
 
 def test_f_quantiles_match_the_printed_tables():
-    # Upper percentage points of F as printed in standard tables (e.g. NIST/SEMATECH e-Handbook, 1.3.6.7.3).
+    # Upper percentage points of F as printed in standard tables of the F distribution (2.5 %, 5 % and 1 %).
     assert reliability.f_quantile(0.975, 4, 8) == pytest.approx(5.053, abs=1e-3)
     assert reliability.f_quantile(0.975, 8, 4) == pytest.approx(8.980, abs=1e-3)
     assert reliability.f_quantile(0.95, 5, 10) == pytest.approx(3.326, abs=1e-3)
