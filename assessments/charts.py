@@ -5,17 +5,19 @@ round points, the others thinner, each with its own dash pattern and point shape
 the only difference; the main scale's bands shaded and labelled, its cut-off as a dashed line, and a
 dated point per response. The ``<title>`` and ``<desc>`` give a text alternative, and every point has a
 tooltip with its date, value and band.
+
+This module is geometry only: it turns a history into a :class:`Chart`, plain values whose numbers are
+already formatted for SVG attributes (a dot for the decimal, whatever the language). The markup is
+``assessments/includes/trend_chart.svg.html``, so the template's auto-escaping guards every label.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from assessments import scoring
@@ -23,20 +25,119 @@ from assessments.results import InstrumentHistory, ScaleHistory
 
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 52, 120, 16, 44
+PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 BAND_FILLS = ("#e8f1e4", "#f6efd9", "#f7e2cf", "#f3d2cc", "#ecc4c4")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
 SHAPES = ("circle", "square", "triangle", "diamond", "circle")
+MAIN_COLOUR, OTHER_COLOUR = "#1d4f6e", "#444"
+LEGEND_Y, LEGEND_STEP, LEGEND_LABEL_LENGTH = HEIGHT - 10, 150, 22
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The plot area and the fixed positions around it."""
+
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = LEFT + PLOT_W
+    top: int = TOP
+    bottom: int = TOP + PLOT_H
+    plot_width: int = PLOT_W
+    tick_start: int = LEFT - 3
+    tick_label_x: int = LEFT - 6
+    band_label_x: int = LEFT + PLOT_W + 6
+    cutoff_label_x: int = LEFT + 4
+    date_label_y: int = TOP + PLOT_H + 16
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    low: str
+    high: str
+    fill: str
+    y: str
+    height: str
+    label_y: str
+
+
+@dataclass(frozen=True)
+class ValueTick:
+    label: str
+    y: str
+    label_y: str
+
+
+@dataclass(frozen=True)
+class DateTick:
+    label: str
+    x: str
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    value: str
+    y: str
+    label_y: str
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A point's shape: a circle at (cx, cy), a square from (x, y), or a polygon through ``points``."""
+
+    shape: str
+    cx: str
+    cy: str
+    x: str = ""
+    y: str = ""
+    points: str = ""
+    tip: str = ""
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    x1: int
+    x2: int
+    y: int
+    text_x: int
+    text_y: int
+    marker: Marker
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    label: str
+    colour: str
+    width: str
+    dash: str
+    points: str
+    markers: list[Marker]
+    legend: LegendEntry
 
 
 @dataclass(frozen=True)
 class Chart:
-    svg: SafeString
+    id: str
+    title: str
     summary: str
     scales: list[ScaleHistory]
+    bands: list[Band]
+    value_ticks: list[ValueTick]
+    date_ticks: list[DateTick]
+    cutoff: Cutoff | None
+    series: list[Series]
+    frame: Frame = field(default_factory=Frame)
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}" if abs(value - round(value)) > 1e-9 else str(round(value))
+
+
+def _coord(value: float) -> str:
+    return f"{value:.1f}"
 
 
 def _date(moment: datetime) -> str:
@@ -81,103 +182,103 @@ def _summary(title: str, main: ScaleHistory) -> str:
     }
 
 
+class _Axes:
+    """Maps a moment to x and a score to y inside the plot area."""
+
+    def __init__(self, spec: scoring.ScaleSpec, moments: list[datetime]) -> None:
+        self.low, self.high = spec.score_range
+        self.span = (self.high - self.low) or 1.0
+        self.start, self.end = moments[0].timestamp(), moments[-1].timestamp()
+
+    def x(self, moment: datetime) -> float:
+        if self.end == self.start:
+            return LEFT + PLOT_W / 2
+        return LEFT + (moment.timestamp() - self.start) / (self.end - self.start) * PLOT_W
+
+    def y(self, value: float) -> float:
+        return TOP + (self.high - min(max(value, self.low), self.high)) / self.span * PLOT_H
+
+
 def _chart(title: str, scales: list[ScaleHistory], spec: scoring.ScaleSpec, chart_id: str) -> Chart:
-    low, high = spec.score_range
-    span = (high - low) or 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     moments = sorted({moment for scale in scales for moment, _value in scale.points})
-    start, end = moments[0].timestamp(), moments[-1].timestamp()
-
-    def x(moment: datetime) -> float:
-        if end == start:
-            return LEFT + plot_w / 2
-        return LEFT + (moment.timestamp() - start) / (end - start) * plot_w
-
-    def y(value: float) -> float:
-        return TOP + (high - min(max(value, low), high)) / span * plot_h
-
-    parts: list[str] = []
-    summary = _summary(title, scales[0])
-    parts.append(
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" class="trend-chart" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" font-family="sans-serif" font-size="11">'
-        f'<title id="{chart_id}-title">{escape(title)}: {escape(", ".join(s.label for s in scales))}</title>'
-        f'<desc id="{chart_id}-desc">{escape(summary)}</desc>'
-    )
-    half = spec.resolution / 2  # integer bands 0-3 and 4-6 meet at 3.5, leaving no gap
-    for band in sorted(spec.bands, key=lambda band: band.low):
-        top, bottom = y(band.high + half), y(band.low - half)
-        fill = BAND_FILLS[min(max(band.severity, 0), len(BAND_FILLS) - 1)]
-        parts.append(
-            f'<rect class="band" x="{LEFT}" y="{top:.1f}" width="{plot_w}" height="{max(bottom - top, 1):.1f}" '
-            f'fill="{fill}"><title>{escape(band.label)}: {_fmt(band.low)} to {_fmt(band.high)}</title></rect>'
-            f'<text class="band-label" x="{LEFT + plot_w + 6}" y="{(top + bottom) / 2 + 4:.1f}" fill="#333">'
-            f"{escape(band.label)}</text>"
-        )
-    parts.append(
-        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#555"/>'
-        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#555"/>'
-    )
-    for tick in _ticks(low, high):
-        parts.append(
-            f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="#333">{_fmt(tick)}</text>'
-            f'<line x1="{LEFT - 3}" y1="{y(tick):.1f}" x2="{LEFT}" y2="{y(tick):.1f}" stroke="#555"/>'
-        )
+    axes = _Axes(spec, moments)
+    cutoff = None
     if spec.clinical_cutoff is not None:
-        cut = y(spec.clinical_cutoff)
-        parts.append(
-            f'<line class="cutoff" x1="{LEFT}" y1="{cut:.1f}" x2="{LEFT + plot_w}" y2="{cut:.1f}" stroke="#8a1c1c" '
-            f'stroke-width="1.5" stroke-dasharray="6 4"><title>{escape(_("Clinical cut-off"))}: '
-            f"{_fmt(spec.clinical_cutoff)}</title></line>"
-            f'<text x="{LEFT + 4}" y="{cut - 4:.1f}" fill="#8a1c1c">{escape(_("cut-off"))} '
-            f"{_fmt(spec.clinical_cutoff)}</text>"
-        )
-    for moment in _date_ticks(moments):
-        parts.append(
-            f'<text x="{x(moment):.1f}" y="{TOP + plot_h + 16}" text-anchor="middle" fill="#333">'
-            f"{escape(_date(moment))}</text>"
-        )
-    for index, scale in enumerate(scales):
-        dash, shape = DASHES[index % len(DASHES)], SHAPES[index % len(SHAPES)]
-        width, colour = (2.5, "#1d4f6e") if index == 0 else (1.5, "#444")
-        coords = " ".join(f"{x(moment):.1f},{y(value):.1f}" for moment, value in scale.points)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        parts.append(
-            f'<polyline class="series" data-scale="{escape(scale.key)}" points="{coords}" fill="none" '
-            f'stroke="{colour}" stroke-width="{width}"{dash_attr}/>'
-        )
-        for moment, value in scale.points:
-            band = scoring.band_for(scale.spec, value)
-            tip = f"{_date(moment)}: {scale.label} {_fmt(value)}" + (f" ({band.label})" if band else "")
-            parts.append(_marker(shape, x(moment), y(value), colour, tip, scale.key))
-    legend_y = HEIGHT - 10
-    for index, scale in enumerate(scales):
-        dash = DASHES[index % len(DASHES)]
-        lx = LEFT + index * 150
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        colour = "#1d4f6e" if index == 0 else "#444"
-        parts.append(
-            f'<line x1="{lx}" y1="{legend_y - 4}" x2="{lx + 22}" y2="{legend_y - 4}" stroke="{colour}" '
-            f'stroke-width="2"{dash_attr}/>'
-            + _marker(SHAPES[index % len(SHAPES)], lx + 11, legend_y - 4, colour, "", "")
-            + f'<text x="{lx + 28}" y="{legend_y}" fill="#222">{escape(scale.label[:22])}</text>'
-        )
-    parts.append("</svg>")
-    return Chart(mark_safe("".join(parts)), summary, scales)  # noqa: S308 - every value above is escaped
+        cut = axes.y(spec.clinical_cutoff)
+        cutoff = Cutoff(_fmt(spec.clinical_cutoff), _coord(cut), _coord(cut - 4))
+    return Chart(
+        id=chart_id,
+        title=f"{title}: {', '.join(scale.label for scale in scales)}",
+        summary=_summary(title, scales[0]),
+        scales=scales,
+        bands=_bands(spec, axes),
+        value_ticks=[
+            ValueTick(_fmt(tick), _coord(axes.y(tick)), _coord(axes.y(tick) + 4))
+            for tick in _ticks(axes.low, axes.high)
+        ],
+        date_ticks=[DateTick(_date(moment), _coord(axes.x(moment))) for moment in _date_ticks(moments)],
+        cutoff=cutoff,
+        series=[_series(index, scale, axes) for index, scale in enumerate(scales)],
+    )
 
 
-def _marker(shape: str, cx: float, cy: float, colour: str, tip: str, key: str) -> str:
-    title = f"<title>{escape(tip)}</title>" if tip else ""
-    data = f' class="point" data-scale="{escape(key)}"' if key else ""
+def _bands(spec: scoring.ScaleSpec, axes: _Axes) -> list[Band]:
+    half = spec.resolution / 2  # integer bands 0-3 and 4-6 meet at 3.5, leaving no gap
+    bands = []
+    for band in sorted(spec.bands, key=lambda band: band.low):
+        top, bottom = axes.y(band.high + half), axes.y(band.low - half)
+        bands.append(
+            Band(
+                label=band.label,
+                low=_fmt(band.low),
+                high=_fmt(band.high),
+                fill=BAND_FILLS[min(max(band.severity, 0), len(BAND_FILLS) - 1)],
+                y=_coord(top),
+                height=_coord(max(bottom - top, 1)),
+                label_y=_coord((top + bottom) / 2 + 4),
+            )
+        )
+    return bands
+
+
+def _series(index: int, scale: ScaleHistory, axes: _Axes) -> Series:
+    shape = SHAPES[index % len(SHAPES)]
+    markers = []
+    for moment, value in scale.points:
+        band = scoring.band_for(scale.spec, value)
+        tip = f"{_date(moment)}: {scale.label} {_fmt(value)}" + (f" ({band.label})" if band else "")
+        markers.append(_marker(shape, axes.x(moment), axes.y(value), tip))
+    legend_x = LEFT + index * LEGEND_STEP
+    legend = LegendEntry(
+        label=scale.label[:LEGEND_LABEL_LENGTH],
+        x1=legend_x,
+        x2=legend_x + 22,
+        y=LEGEND_Y - 4,
+        text_x=legend_x + 28,
+        text_y=LEGEND_Y,
+        marker=_marker(shape, legend_x + 11, LEGEND_Y - 4),
+    )
+    return Series(
+        key=scale.key,
+        label=scale.label,
+        colour=MAIN_COLOUR if index == 0 else OTHER_COLOUR,
+        width="2.5" if index == 0 else "1.5",
+        dash=DASHES[index % len(DASHES)],
+        points=" ".join(f"{axes.x(moment):.1f},{axes.y(value):.1f}" for moment, value in scale.points),
+        markers=markers,
+        legend=legend,
+    )
+
+
+def _marker(shape: str, cx: float, cy: float, tip: str = "") -> Marker:
     if shape == "square":
-        return f'<rect{data} x="{cx - 4:.1f}" y="{cy - 4:.1f}" width="8" height="8" fill="{colour}">{title}</rect>'
-    if shape == "triangle":
-        points = f"{cx:.1f},{cy - 5:.1f} {cx - 5:.1f},{cy + 4:.1f} {cx + 5:.1f},{cy + 4:.1f}"
-        return f'<polygon{data} points="{points}" fill="{colour}">{title}</polygon>'
-    if shape == "diamond":
-        points = f"{cx:.1f},{cy - 5:.1f} {cx + 5:.1f},{cy:.1f} {cx:.1f},{cy + 5:.1f} {cx - 5:.1f},{cy:.1f}"
-        return f'<polygon{data} points="{points}" fill="{colour}">{title}</polygon>'
-    return f'<circle{data} cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{colour}">{title}</circle>'
+        return Marker(shape, _coord(cx), _coord(cy), x=_coord(cx - 4), y=_coord(cy - 4), tip=tip)
+    corners = {
+        "triangle": ((cx, cy - 5), (cx - 5, cy + 4), (cx + 5, cy + 4)),
+        "diamond": ((cx, cy - 5), (cx + 5, cy), (cx, cy + 5), (cx - 5, cy)),
+    }.get(shape, ())
+    points = " ".join(f"{px:.1f},{py:.1f}" for px, py in corners)
+    return Marker(shape, _coord(cx), _coord(cy), points=points, tip=tip)
 
 
 def _ticks(low: float, high: float) -> list[float]:

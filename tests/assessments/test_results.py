@@ -13,10 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessments import exports, results, scoring, services
+from assessments import charts, exports, results, scoring, services
 from assessments.models import AccessAction, AccessEvent, Response
 
 ANSWERS = {"low": "3", "calm": "0", "harm": "2"}
@@ -125,6 +126,85 @@ def test_the_client_page_shows_the_history_with_a_chart(client, tess, cara, make
     assert 'role="img"' in svg and "<desc" in svg and "5 responses" in svg
     assert "Questionnaire history" in page and page.count("/admin/assessments/response/") >= 5
     assert AccessEvent.objects.filter(respondent=cara, action="viewed").count() == 1
+
+
+def chart_svg(page: str) -> str:
+    start = page.index("<svg", page.index('class="trend"'))
+    return page[start : page.index("</svg>", start) + len("</svg>")]
+
+
+def test_the_chart_shows_its_title_points_and_bands_and_escapes_every_label(
+    client, tess, cara, make_response, make_version, make_document
+):
+    doc = make_document()
+    doc["title"] = "Mood <b>check</b>"
+    doc["scales"][0]["label"] = "Total <script>alert(1)</script>"
+    doc["scales"][0]["bands"][0]["label"] = 'Low & "calm"'
+    version = make_version(doc)
+    for days, low in ((60, "0"), (30, "2"), (0, "3")):
+        make_response(cara, {"low": low, "calm": "3", "harm": "0"}, days_ago=days, version=version)
+    client.force_login(tess)
+    svg = chart_svg(client.get(reverse("admin:clients_client_change", args=[cara.pk])).content.decode())
+    assert "<script>" not in svg and "<b>" not in svg and 'Low & "calm"' not in svg
+    label = "Total &lt;script&gt;alert(1)&lt;/script&gt;"
+    title = re.search(r'<title id="trend-1-1-title">(.*?)</title>', svg).group(1)
+    assert title == f"Mood &lt;b&gt;check&lt;/b&gt;: {label}"
+    desc = re.search(r'<desc id="trend-1-1-desc">(.*?)</desc>', svg).group(1)
+    assert desc.startswith(f"Mood &lt;b&gt;check&lt;/b&gt;, {label}: 3 responses, from 0 on ")
+    assert 'aria-labelledby="trend-1-1-title trend-1-1-desc"' in svg
+    bands = re.findall(r'<rect class="band"[^>]*><title>(.*?)</title></rect>', svg)
+    assert bands == ["Low &amp; &quot;calm&quot;: 0 to 3", "Moderate: 4 to 6", "High: 7 to 9"]
+    assert re.findall(r'<text class="band-label"[^>]*>(.*?)</text>', svg) == [
+        "Low &amp; &quot;calm&quot;",
+        "Moderate",
+        "High",
+    ]
+    tips = re.findall(r'<circle class="point" data-scale="total"[^>]*><title>(.*?)</title>', svg)
+    assert [tip.split(": ", 1)[1] for tip in tips] == [
+        f"{label} 0 (Low &amp; &quot;calm&quot;)",
+        f"{label} 2 (Low &amp; &quot;calm&quot;)",
+        f"{label} 3 (Low &amp; &quot;calm&quot;)",
+    ]
+    assert re.search(r'<polyline class="series" data-scale="total" points="52\.0,236\.0 [\d., ]+ 520\.0,\d+\.\d"', svg)
+    assert "<title>Clinical cut-off: 5</title>" in svg and ">cut-off 5</text>" in svg
+    assert 'fill="#222">Total &lt;script&gt;alert(1)</text>' in svg  # the legend cuts the label, then escapes it
+
+
+def test_the_chart_model_is_plain_values_with_numbers_formatted_for_svg(make_version, cara, make_response):
+    for days, low in ((14, "1"), (7, "3"), (0, "2")):
+        make_response(cara, {"low": low, "calm": "3", "harm": "0"}, days_ago=days)
+    (history,) = results.respondent_history(cara.pk)
+    (chart,) = charts.history_charts(history, chart_id="c")
+    assert chart.id == "c-1" and chart.title == "Mood check: Total"
+    assert chart.summary.startswith("Mood check, Total: 3 responses, from 1 on ")
+    assert [(band.label, band.low, band.high, band.fill) for band in chart.bands] == [
+        ("Low", "0", "3", "#e8f1e4"),
+        ("Moderate", "4", "6", "#f6efd9"),
+        ("High", "7", "9", "#f7e2cf"),
+    ]
+    assert [(tick.label, tick.y) for tick in chart.value_ticks] == [
+        ("0", "236.0"),
+        ("2", "187.1"),
+        ("4", "138.2"),
+        ("6", "89.3"),
+        ("8", "40.4"),
+    ]
+    assert chart.cutoff == charts.Cutoff(value="5", y="113.8", label_y="109.8")
+    (series,) = chart.series
+    assert series.key == "total" and series.colour == "#1d4f6e" and series.dash == ""
+    assert [(marker.cx, marker.cy) for marker in series.markers] == [
+        ("52.0", "211.6"),
+        ("286.0", "162.7"),
+        ("520.0", "187.1"),
+    ]
+    assert series.points == "52.0,211.6 286.0,162.7 520.0,187.1"
+    assert [tip.split(": ", 1)[1] for tip in (marker.tip for marker in series.markers)] == [
+        "Total 1 (Low)",
+        "Total 3 (Low)",
+        "Total 2 (Low)",
+    ]
+    values = [chart.title, chart.summary, *(band.label for band in chart.bands), *(m.tip for m in series.markers)]
+    assert not any(isinstance(value, SafeData) for value in values)
 
 
 def queries(callable_) -> int:

@@ -41,6 +41,9 @@ def test_the_client_page_shows_a_trend_chart_with_bands_cutoff_and_a_point_per_r
     assert chart.locator("line.cutoff").count() == 1
     assert chart.locator('.point[data-scale="total"]').count() == len(lows)
     assert "6 responses" in chart.locator("desc").text_content()
+    assert chart.locator("title").first.text_content() == "Mood check: Total"
+    assert chart.locator("text.band-label").all_text_contents() == ["Low", "Moderate", "High"]
+    assert "(Low)" in chart.locator('.point[data-scale="total"]').last.locator("title").text_content()
     page.locator(".assessment-history").screenshot(path=str(screenshot("history-chart").with_suffix(".element.png")))
     history = section.locator(".history-table tbody tr")
     assert history.count() == len(lows)
