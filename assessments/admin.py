@@ -2,6 +2,11 @@
 
 A published or retired version is shown read-only; "Edit as a new version" copies it into a
 draft, so responses keep pointing at the version they answered.
+
+Every instrument page, custom view, action and dropdown reaches instruments through
+``Instrument.objects.for_user`` (the library and the user's owners' own; anything else is a 404), and
+changes them only through ``writable_by`` (their owners' own; a library instrument is a 403).
+Versions, items and scales scope through their instrument.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from django.views.decorators.http import require_POST
 
 from assessments import assignments, exports, results, services
 from assessments.admin_reliability import ReliabilityAdminMixin
-from assessments.document import ITEM_FIELDS, DocumentError
+from assessments.document import ITEM_FIELDS, DocumentError, Problem
 from assessments.forms import ImportForm
+from assessments.hooks import get_hooks
 from assessments.models import (
     AccessAction,
     AccessEvent,
@@ -46,15 +52,36 @@ def _problems_message(error: DocumentError) -> str:
     return "; ".join(str(problem) for problem in error.problems)
 
 
+def may_change(request: HttpRequest, instrument_id: int) -> bool:
+    """Whether the user may change this instrument (its owner's people; a library one only a superuser)."""
+    cache = request.__dict__.setdefault("_writable_instruments", {})
+    if instrument_id not in cache:
+        cache[instrument_id] = Instrument.objects.writable_by(request.user).filter(pk=instrument_id).exists()
+    return cache[instrument_id]
+
+
+class InstrumentScopedAdmin(admin.ModelAdmin):
+    """Instruments and what hangs off them, seen through ``for_user``; anything else is a 404."""
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).for_user(request.user)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(_("Not found."))
+        return obj
+
+
 class DraftOnlyMixin:
-    """Content can be added, changed or deleted only while its version is a draft."""
+    """Content changes only while its version is a draft, of an instrument the user may change."""
 
     def version_of(self, obj) -> InstrumentVersion | None:
         raise NotImplementedError
 
     def _editable(self, request: HttpRequest, obj) -> bool:
         version = self.version_of(obj) if obj is not None else None
-        return version is None or version.is_draft
+        return version is None or (version.is_draft and may_change(request, version.instrument_id))
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_change_permission(request, obj) and self._editable(request, obj)
@@ -102,18 +129,36 @@ class ScaleInline(VersionContentInline):
     fields = ["order", "key", "label", "is_total", "method", "max_missing", "clinical_cutoff", "higher_is_worse"]
 
 
+class OwnershipFilter(admin.SimpleListFilter):
+    title = _("whose")
+    parameter_name = "whose"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("library", _("Library")), ("own", _("Your practice's own"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "library":
+            return queryset.library()
+        if self.value() == "own":
+            return queryset.filter(owner__isnull=False)
+        return queryset
+
+
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "published", "version_count"]
+class InstrumentAdmin(InstrumentScopedAdmin):
+    list_display = ["title", "slug", "whose", "published", "version_count"]
+    list_filter = [OwnershipFilter]
     search_fields = ["title", "slug"]
-    readonly_fields = ["slug", "title", "versions_list"]
-    fields = ["slug", "title", "versions_list"]
+    readonly_fields = ["slug", "title", "whose", "versions_list"]
+    fields = ["slug", "title", "whose", "versions_list"]
+    actions = ["make_copy"]
 
     def get_queryset(self, request: HttpRequest):
         published = InstrumentVersion.objects.published().filter(instrument=models.OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
+            .select_related("owner")
             .annotate(
                 version_count=models.Count("versions"),
                 published_label=models.Subquery(published.values("label")[:1]),
@@ -123,6 +168,56 @@ class InstrumentAdmin(admin.ModelAdmin):
     @admin.display(description=_("versions"), ordering="version_count")
     def version_count(self, obj: Instrument) -> int:
         return obj.version_count
+
+    @admin.display(description=_("whose"), ordering="owner")
+    def whose(self, obj: Instrument) -> str:
+        return str(obj.owner) if obj.owner_id else _("Library")
+
+    def has_change_permission(self, request: HttpRequest, obj: Instrument | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or may_change(request, obj.pk))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Instrument | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or may_change(request, obj.pk))
+
+    def has_copy_permission(self, request: HttpRequest) -> bool:
+        """Authors who act for an owner copy instruments into it (a superuser adds to the library by import)."""
+        return request.user.has_perm("assessments.add_instrumentversion") and (
+            get_hooks().owner_for_new_instrument(request.user) is not None
+        )
+
+    @admin.action(description=_("Make a copy for my practice"), permissions=["copy"])
+    def make_copy(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        owner = get_hooks().owner_for_new_instrument(request.user)
+        drafts = []
+        for instrument in queryset:
+            try:
+                drafts.append(services.instrument_copy(instrument, owner_id=getattr(owner, "pk", owner)))
+            except DocumentError as exc:
+                self.message_user(request, f"{instrument}: {_problems_message(exc)}", messages.WARNING)
+        for draft in drafts:
+            self.message_user(
+                request,
+                _("%(title)s is now your own draft, %(slug)s: adapt it, then publish it.")
+                % {"title": draft.title, "slug": draft.instrument.slug},
+                messages.SUCCESS,
+            )
+        if len(drafts) == 1:
+            return HttpResponseRedirect(reverse("admin:assessments_instrumentversion_change", args=[drafts[0].pk]))
+        return None
+
+    def copy_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The "Make a copy for my practice" button of an instrument's page: POST only."""
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        instrument = self.get_object(request, object_id)
+        if not self.has_copy_permission(request):
+            raise PermissionDenied
+        response = self.make_copy(request, Instrument.objects.filter(pk=instrument.pk))
+        return response or HttpResponseRedirect(reverse("admin:assessments_instrument_change", args=[instrument.pk]))
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra = {"can_copy": self.has_copy_permission(request)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     @admin.display(description=_("published version"))
     def published(self, obj: Instrument) -> str:
@@ -151,7 +246,12 @@ class InstrumentAdmin(admin.ModelAdmin):
                 "import/",
                 self.admin_site.admin_view(self.import_view),
                 name="assessments_instrument_import",
-            )
+            ),
+            path(
+                "<path:object_id>/copy/",
+                self.admin_site.admin_view(self.copy_view),
+                name="assessments_instrument_copy",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -160,13 +260,18 @@ class InstrumentAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ImportForm(request.POST or None, request.FILES or None)
         problems: list = []
+        status = 200
         if request.method == "POST" and form.is_valid():
             try:
                 version, warnings = services.instrument_import(
-                    form.cleaned_data["file"].read(), publish=form.cleaned_data["publish"]
+                    form.cleaned_data["file"].read(), publish=form.cleaned_data["publish"], user=request.user
                 )
             except DocumentError as exc:
                 problems = exc.problems
+            except services.InstrumentNotWritable as exc:
+                if not exc.visible:
+                    raise Http404(_("Not found.")) from exc
+                problems, status = [Problem("$.slug", str(exc))], 403
             else:
                 for warning in warnings:
                     self.message_user(request, warning, messages.WARNING)
@@ -183,13 +288,13 @@ class InstrumentAdmin(admin.ModelAdmin):
             "problems": problems,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/assessments/instrument/import.html", context)
+        return TemplateResponse(request, "admin/assessments/instrument/import.html", context, status=status)
 
 
 @admin.register(InstrumentVersion)
-class InstrumentVersionAdmin(ReliabilityAdminMixin, admin.ModelAdmin):
+class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
     list_display = ["title", "label", "number", "status", "published_at"]
-    list_filter = ["status", "instrument"]
+    list_filter = ["status", ("instrument", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "instrument__slug"]
     list_select_related = ["instrument"]
     readonly_fields = ["instrument", "number", "status", "published_at", "retired_at", "based_on_link"]
@@ -210,11 +315,14 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a version starts as an import or as a copy of another
 
+    def _mine(self, request: HttpRequest, obj: InstrumentVersion | None) -> bool:
+        return obj is None or (obj.is_draft and may_change(request, obj.instrument_id))
+
     def has_change_permission(self, request: HttpRequest, obj: InstrumentVersion | None = None) -> bool:
-        return super().has_change_permission(request, obj) and (obj is None or obj.is_draft)
+        return super().has_change_permission(request, obj) and self._mine(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: InstrumentVersion | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or obj.is_draft)
+        return super().has_delete_permission(request, obj) and self._mine(request, obj)
 
     def get_urls(self):
         def view(name: str, func):
@@ -235,9 +343,15 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, admin.ModelAdmin):
         ]
 
     def _version(self, request: HttpRequest, object_id: str, permission: str) -> InstrumentVersion:
+        """The version if the user may see it (else 404) and, to change it, may change its instrument (else 403)."""
         if not request.user.has_perm(f"assessments.{permission}_instrumentversion"):
             raise PermissionDenied
-        return get_object_or_404(InstrumentVersion.objects.select_related("instrument"), pk=object_id)
+        version = get_object_or_404(
+            InstrumentVersion.objects.for_user(request.user).select_related("instrument"), pk=object_id
+        )
+        if permission != "view" and not may_change(request, version.instrument_id):
+            raise PermissionDenied
+        return version
 
     def _back(self, version: InstrumentVersion) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:assessments_instrumentversion_change", args=[version.pk]))
@@ -315,7 +429,7 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, admin.ModelAdmin):
         return response
 
 
-class ContentAdmin(DraftOnlyMixin, admin.ModelAdmin):
+class ContentAdmin(DraftOnlyMixin, InstrumentScopedAdmin):
     """Pages reached from a version's inlines; hidden from the index."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -43,6 +43,22 @@ class DefaultHooks:
             return f"user:{user.pk}"
         return ""
 
+    def instrument_owners_for_user(self, user: Any) -> Any:
+        """The owners (``ASSESSMENTS_OWNER_MODEL`` rows, or their ids, or a subquery of ids) ``user`` acts for.
+
+        ``user`` sees the library and these owners' instruments, and changes these owners' only (as far
+        as their model permissions go). Default: none, so without a host everything is library and
+        only superusers author. Never called for superusers or anyone not signed in.
+        """
+        return []
+
+    def owner_for_new_instrument(self, user: Any) -> Any:
+        """Who owns an instrument ``user`` imports or copies (an owner's pk), or None for the library.
+
+        Only a superuser may add to the library; for anyone else None refuses the import. Default: None.
+        """
+        return None
+
     def may_contact(self, respondent: Any) -> bool:
         """Whether invitations and reminders may be emailed to ``respondent`` now."""
         return bool(getattr(respondent, "email", ""))

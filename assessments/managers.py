@@ -13,6 +13,57 @@ from django.db import models
 from django.db.models import Q
 
 
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+class InstrumentQuerySet(models.QuerySet):
+    """Instruments are in the library (no owner: every user may see and assign them, superusers change them)
+    or owned by one host owner (a practice in Tandem), seen and changed only by that owner's people.
+
+    Who acts for which owner is the host's ``instrument_owners_for_user`` hook; what they may do there is
+    still their model permissions (in Tandem owners author, therapists view and assign). Fails closed:
+    nobody signed in sees nothing, a bare project's staff see only the library.
+    """
+
+    #: The lookup from these rows to the instrument ("" for instruments themselves).
+    instrument_path = ""
+
+    def _owner_field(self) -> str:
+        return f"{self.instrument_path}__owner" if self.instrument_path else "owner"
+
+    def library(self) -> models.QuerySet:
+        return self.filter(**{f"{self._owner_field()}__isnull": True})
+
+    def for_user(self, user: Any) -> models.QuerySet:
+        """What ``user`` may see and assign: the library and their owners' own."""
+        from assessments.hooks import get_hooks
+
+        if not _signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        owner = self._owner_field()
+        owners = get_hooks().instrument_owners_for_user(user)
+        return self.filter(Q(**{f"{owner}__isnull": True}) | Q(**{f"{owner}__in": owners}))
+
+    def writable_by(self, user: Any) -> models.QuerySet:
+        """What ``user`` may change, publish, retire or delete: only their owners' own; a superuser everything."""
+        from assessments.hooks import get_hooks
+
+        if not _signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(**{f"{self._owner_field()}__in": get_hooks().instrument_owners_for_user(user)})
+
+
+class InstrumentContentQuerySet(InstrumentQuerySet):
+    """Versions, items, scales…: scoped through their instrument, the same rule and no other."""
+
+    instrument_path = "version__instrument"
+
+
 class RespondentScopedQuerySet(models.QuerySet):
     """Rows about a respondent; a user reaches them only through the respondents the host's hooks allow."""
 

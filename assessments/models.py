@@ -15,6 +15,8 @@ from assessments.app_settings import owner_model_label, respondent_model_label
 from assessments.managers import (
     AssignmentQuerySet,
     AssignmentScheduleQuerySet,
+    InstrumentContentQuerySet,
+    InstrumentQuerySet,
     RespondentScopedQuerySet,
     ResponseQuerySet,
 )
@@ -66,6 +68,8 @@ class Instrument(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = InstrumentQuerySet.as_manager()
+
     class Meta:
         ordering = ["title"]
         verbose_name = _("instrument")
@@ -78,8 +82,14 @@ class Instrument(models.Model):
     def published_version(self) -> InstrumentVersion | None:
         return self.versions.published().first()
 
+    @property
+    def is_library(self) -> bool:
+        return self.owner_id is None
 
-class InstrumentVersionQuerySet(models.QuerySet):
+
+class InstrumentVersionQuerySet(InstrumentQuerySet):
+    instrument_path = "instrument"
+
     def published(self) -> InstrumentVersionQuerySet:
         return self.filter(status=InstrumentStatus.PUBLISHED)
 
@@ -193,6 +203,8 @@ class AnswerScale(DraftContent):
     key = models.CharField(_("key"), max_length=100)
     label = models.CharField(_("label"), max_length=200, blank=True)
 
+    objects = InstrumentContentQuerySet.as_manager()
+
     class Meta:
         ordering = ["version", "pk"]
         verbose_name = _("answer scale")
@@ -236,6 +248,8 @@ class Item(DraftContent):
         help_text=_("Flag the response for the therapist when the answer is at or above this value."),
     )
     risk_label = models.CharField(_("risk label"), max_length=200, blank=True)
+
+    objects = InstrumentContentQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "order", "pk"]
@@ -325,6 +339,8 @@ class Scale(DraftContent):
     reliability = models.FloatField(
         _("reliability"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(0.999999)]
     )
+
+    objects = InstrumentContentQuerySet.as_manager()
 
     class Meta:
         ordering = ["version", "order", "pk"]

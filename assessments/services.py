@@ -44,10 +44,11 @@ def document_load(raw: bytes | str | dict) -> tuple[dict[str, Any], list[str]]:
 
 
 @transaction.atomic
-def version_create_from_document(doc: dict[str, Any], *, apps=global_apps) -> InstrumentVersion:
+def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner_id: Any = None) -> InstrumentVersion:
     """Create a new draft version (and the instrument, if new) from a parsed document.
 
-    ``apps`` lets a data migration pass its historical models.
+    ``apps`` lets a data migration pass its historical models (from before the owner field, too). A new
+    instrument belongs to ``owner_id`` (None: the library); an existing one keeps its owner.
     """
     Instrument = apps.get_model("assessments", "Instrument")
     Version = apps.get_model("assessments", "InstrumentVersion")
@@ -58,7 +59,7 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps) -> In
     Band = apps.get_model("assessments", "Band")
 
     instrument, _created = Instrument.objects.select_for_update().get_or_create(
-        slug=doc["slug"], defaults={"title": doc["title"]}
+        slug=doc["slug"], defaults={"title": doc["title"], **({"owner_id": owner_id} if owner_id is not None else {})}
     )
     number = (instrument.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = Version.objects.create(
@@ -342,11 +343,81 @@ def version_retire(version: InstrumentVersion) -> InstrumentVersion:
     return version
 
 
+class InstrumentNotWritable(Exception):
+    """``user`` may not add a version to this instrument, or may not add instruments at all.
+
+    ``visible`` tells a library instrument (or no owner to add for: a 403) from another owner's (a 404).
+    """
+
+    def __init__(self, message: str, *, visible: bool) -> None:
+        super().__init__(message)
+        self.visible = visible
+
+
+def owner_for_import(user: Any, slug: str) -> Any:
+    """Whose an import by ``user`` of ``slug`` is: the existing instrument's owner if ``user`` may change it,
+    else a new instrument for the owner the host's hooks name; InstrumentNotWritable otherwise."""
+    from assessments.hooks import get_hooks
+    from assessments.models import Instrument
+
+    existing = Instrument.objects.filter(slug=slug).first()
+    if existing is not None:
+        if Instrument.objects.writable_by(user).filter(pk=existing.pk).exists():
+            return existing.owner_id
+        if Instrument.objects.for_user(user).filter(pk=existing.pk).exists():
+            raise InstrumentNotWritable(
+                _(
+                    "%(slug)s is in the library, which practices cannot change: make a copy for your practice, "
+                    "or import it under another slug."
+                )
+                % {"slug": slug},
+                visible=True,
+            )
+        raise InstrumentNotWritable(_("Not found."), visible=False)
+    owner = get_hooks().owner_for_new_instrument(user)
+    if owner is None and not getattr(user, "is_superuser", False):
+        raise InstrumentNotWritable(_("Only a superuser adds questionnaires to the library."), visible=True)
+    return getattr(owner, "pk", owner)
+
+
+def copy_slug(slug: str) -> str:
+    """A free slug for a copy of ``slug``: ``slug-copy``, then ``slug-copy-2``…"""
+    from assessments.models import Instrument
+
+    base = f"{slug[:94]}-copy"
+    candidate, number = base, 1
+    while Instrument.objects.filter(slug=candidate).exists():
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
 @transaction.atomic
-def instrument_import(raw: bytes | str | dict, *, publish: bool = False) -> tuple[InstrumentVersion, list[str]]:
-    """Import a document (ours or FHIR) as a new version; all or nothing."""
+def instrument_copy(instrument: Any, *, owner_id: Any) -> InstrumentVersion:
+    """An owned draft instrument made from ``instrument``'s published version (or its latest), to adapt."""
+    source = instrument.versions.published().first() or instrument.versions.order_by("-number").first()
+    if source is None:
+        raise DocumentError([Problem("$", _("This questionnaire has no version to copy."))])
+    doc = {**version_document(source), "slug": copy_slug(instrument.slug)}
+    draft = version_create_from_document(doc, owner_id=owner_id)
+    draft.based_on = source
+    draft.save(update_fields=["based_on"])
+    return draft
+
+
+@transaction.atomic
+def instrument_import(
+    raw: bytes | str | dict, *, publish: bool = False, user: Any = None
+) -> tuple[InstrumentVersion, list[str]]:
+    """Import a document (ours or FHIR) as a new version; all or nothing.
+
+    With ``user`` (the admin, the API) the import goes only into an instrument ``user`` may change,
+    or into a new one of the owner the host names (``owner_for_import``); without (commands,
+    migrations) it is the installation's own.
+    """
     doc, warnings = document_load(raw)
-    version = version_create_from_document(doc)
+    owner_id = owner_for_import(user, doc["slug"]) if user is not None else None
+    version = version_create_from_document(doc, owner_id=owner_id)
     if publish:
         version = version_publish(version)
     return version, warnings

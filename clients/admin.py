@@ -208,7 +208,7 @@ class ClientAdmin(ScopedModelAdmin):
         hooks = get_hooks()
         for client in clients:
             client.may_contact = hooks.may_contact(client)
-        form = AssignForm(request.POST or None)
+        form = AssignForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             done, refused = self._assign(request, form.cleaned_data, clients)
             if done:

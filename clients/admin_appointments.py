@@ -360,7 +360,6 @@ class QuestionnairePlanAdmin(ScopedModelAdmin):
     search_fields = ["client__first_name", "client__last_name", "client__email", "instrument__title"]
     list_select_related = ["client", "instrument"]
     autocomplete_fields = ["client"]
-    unscoped_foreign_keys = ("instrument",)  # questionnaires belong to the installation, not to a practice
     fields = [
         "client",
         "instrument",
@@ -381,7 +380,9 @@ class QuestionnairePlanAdmin(ScopedModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: models.ForeignKey, request: HttpRequest, **kwargs):
         if db_field.name == "instrument":
-            kwargs["queryset"] = Instrument.objects.filter(versions__status=InstrumentStatus.PUBLISHED).distinct()
+            kwargs["queryset"] = (
+                Instrument.objects.for_user(request.user).filter(versions__status=InstrumentStatus.PUBLISHED).distinct()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: QuestionnairePlan | None = None):

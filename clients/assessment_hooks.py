@@ -53,6 +53,26 @@ class TandemHooks(DefaultHooks):
             return f"practice:{practices[0]}"
         return super().reliability_scope(user)
 
+    def instrument_owners_for_user(self, user: Any):
+        """Every member of a practice sees its instruments; the role's permissions decide who authors."""
+        from practice.managers import practice_ids_for
+
+        return practice_ids_for(user)
+
+    def owner_for_new_instrument(self, user: Any) -> int | None:
+        """A practice owner's imports and copies belong to their practice (the first, if they own several);
+        a superuser's go into the library."""
+        from practice.managers import practice_ids_for
+
+        if getattr(user, "is_superuser", False):
+            return None
+        return (
+            practice_ids_for(user, owner_only=True)
+            .order_by("practice_id")
+            .values_list("practice_id", flat=True)
+            .first()
+        )
+
     def may_contact(self, respondent: Client) -> bool:
         return bool(respondent.email) and respondent.consent_questionnaires and self.is_active(respondent)
 

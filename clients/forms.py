@@ -35,11 +35,11 @@ class AssignForm(forms.Form):
         label=_("At most (times)"), min_value=1, max_value=52, required=False, initial=6
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["instrument"].queryset = Instrument.objects.filter(
-            versions__status=InstrumentStatus.PUBLISHED
-        ).distinct()
+        self.fields["instrument"].queryset = (
+            Instrument.objects.for_user(user).filter(versions__status=InstrumentStatus.PUBLISHED).distinct()
+        )
 
     def clean(self) -> dict:
         data = super().clean()

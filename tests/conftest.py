@@ -280,8 +280,12 @@ def make_version(db) -> Callable[..., object]:
     from assessments import services
     from tests.assessments.conftest import small_document
 
-    def make(doc: dict | None = None, *, publish: bool = True):
+    def make(doc: dict | None = None, *, publish: bool = True, owner=None):
+        """``owner`` (a practice) owns a new instrument; without it the instrument is in the library."""
         version, _warnings = services.instrument_import(doc or small_document(), publish=publish)
+        if owner is not None:
+            type(version.instrument).objects.filter(pk=version.instrument_id).update(owner=owner)
+            version.instrument.owner = owner
         return version
 
     return make

@@ -70,10 +70,13 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
 class InstrumentSerializer(serializers.ModelSerializer):
     published_version = serializers.SerializerMethodField()
+    library = serializers.BooleanField(
+        source="is_library", read_only=True, help_text="In the library: every practice may assign it, none change it."
+    )
 
     class Meta:
         model = Instrument
-        fields = ["id", "slug", "title", "created_at", "published_version"]
+        fields = ["id", "slug", "title", "library", "created_at", "published_version"]
         read_only_fields = fields
 
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
@@ -248,13 +251,29 @@ class RespondentField(serializers.PrimaryKeyRelatedField):
         return respondents if respondents is not None else get_respondent_model()._default_manager.none()
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class InstrumentField(serializers.SlugRelatedField):
+    """An instrument by slug, among those the caller may see (``Instrument.objects.for_user``); others do not exist."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "slug")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be text.", code="invalid")
+        return super().to_internal_value(data)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Instrument.objects.for_user(getattr(request, "user", None))
+
+
 class AssignmentCreateSerializer(serializers.Serializer):
     """Assign a published questionnaire to a respondent: the invitation goes out at once."""
 
     respondent = RespondentField(help_text="The respondent's id; only those you may see can be chosen.")
-    instrument = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Instrument.objects.all(), help_text="The questionnaire's slug."
-    )
+    instrument = InstrumentField(help_text="The questionnaire's slug: the library's or your practice's own.")
     expires_in_days = StrictIntegerField(
         min_value=assignments.EXPIRY_DAYS[0], max_value=assignments.EXPIRY_DAYS[1], default=14
     )

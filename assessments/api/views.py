@@ -1,7 +1,9 @@
 """The questionnaire engine's API: instruments, assignments and responses for staff; a link's form for respondents.
 
 Staff see assignments and responses only of respondents the host's hooks let them see
-(``respondents_for_user``), like the admin; anything else is a 404. Every change goes through the
+(``respondents_for_user``), like the admin, and instruments of the library and of their owners
+(``Instrument.objects.for_user``); anything else is a 404, and a library instrument cannot be
+changed (403). Every change goes through the
 engine's use cases. The respondent's endpoints take the private link's token in the ``X-Link-Token``
 header (never in a URL, so it cannot reach an access log) and follow the rules of the server-rendered
 form: the same rate limit per address, ``no-store`` and ``no-referrer``, and errors that name nothing.
@@ -73,7 +75,6 @@ CONFLICT = OpenApiResponse(
     retrieve=extend_schema(summary="A questionnaire with its versions, and the current version's items and scales"),
 )
 class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = Instrument.objects.prefetch_related(Prefetch("versions", queryset=InstrumentVersion.objects.all()))
     lookup_field = "slug"
     lookup_value_regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
     permission_classes = STAFF_PERMISSIONS
@@ -82,16 +83,24 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "retrieve": "assessments.view_instrument",
         "metadata": "assessments.view_instrument",
         "create": "assessments.add_instrumentversion",
+        "copy": "assessments.add_instrumentversion",
     }
     search_fields = ["title", "slug"]
     ordering_fields = ["title", "slug", "created_at"]
     ordering = ["title"]
+
+    def get_queryset(self):
+        return Instrument.objects.for_user(self.request.user).prefetch_related(
+            Prefetch("versions", queryset=InstrumentVersion.objects.all())
+        )
 
     def get_serializer_class(self):
         if self.action == "retrieve":
             return s.InstrumentDetailSerializer
         if self.action == "create":
             return s.InstrumentImportSerializer
+        if self.action == "copy":
+            return s.ImportedSerializer
         return s.InstrumentSerializer
 
     @extend_schema(
@@ -104,10 +113,15 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         incoming.is_valid(raise_exception=True)
         try:
             version, warnings = services.instrument_import(
-                incoming.validated_data["document"], publish=incoming.validated_data["publish"]
+                incoming.validated_data["document"], publish=incoming.validated_data["publish"], user=request.user
             )
         except DocumentError as exc:
             raise exceptions.ValidationError({"document": [str(problem) for problem in exc.problems]}) from exc
+        except services.InstrumentNotWritable as exc:
+            raise (exceptions.PermissionDenied(str(exc)) if exc.visible else exceptions.NotFound()) from exc
+        return self._created(version, warnings)
+
+    def _created(self, version: InstrumentVersion, warnings: list) -> APIResponse:
         instrument = self.get_queryset().get(pk=version.instrument_id)
         data = {
             "instrument": s.InstrumentDetailSerializer(instrument, context=self.get_serializer_context()).data,
@@ -115,6 +129,27 @@ class InstrumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             "warnings": [str(warning) for warning in warnings],
         }
         return APIResponse(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Make a copy for your practice: a draft of your own from the published version, to adapt",
+        request=None,
+        responses={201: s.ImportedSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def copy(self, request: Request, slug: str | None = None) -> APIResponse:
+        instrument = self.get_object()
+        owner = get_hooks().owner_for_new_instrument(request.user)
+        if owner is None:
+            raise exceptions.PermissionDenied("You act for no practice to copy questionnaires into.")
+        try:
+            draft = services.instrument_copy(instrument, owner_id=getattr(owner, "pk", owner))
+        except DocumentError as exc:
+            return APIResponse({"detail": _problems(exc)}, status=status.HTTP_409_CONFLICT)
+        return self._created(draft, [])
+
+
+def _problems(exc: DocumentError) -> str:
+    return "; ".join(str(problem) for problem in exc.problems)
 
 
 # --- Assignments ----------------------------------------------------------------------------------------------
@@ -167,7 +202,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     def create(self, request: Request) -> APIResponse:
         respondents = get_hooks().respondents_for_user(request.user)
-        incoming = s.AssignmentCreateSerializer(data=request.data, context={"respondents": respondents})
+        incoming = s.AssignmentCreateSerializer(
+            data=request.data, context={"respondents": respondents, "request": request}
+        )
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         version = data["instrument"].published_version

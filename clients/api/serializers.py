@@ -20,7 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.api.conventions import StrictCharField, StrictIntegerField, StrictModelSerializer
-from assessments.models import Instrument
+from assessments.api.serializers import InstrumentField
 from clients.models import (
     DURATION_MINUTES,
     Appointment,
@@ -300,21 +300,13 @@ class AppointmentBookSerializer(AppointmentChangeSerializer):
     note = TextField(max_length=10000, allow_blank=True, default="", help_text="Private: never emailed.")
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class InstrumentSlugField(serializers.SlugRelatedField):
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            raise serializers.ValidationError("Must be text.", code="invalid")
-        return super().to_internal_value(data)
 
 
 class QuestionnairePlanSerializer(StrictModelSerializer):
     """A questionnaire tied to a client's sessions; who made it and when are the server's to set."""
 
     client = ClientField(help_text="The client's id; only your clients (an owner: the practice's).")
-    instrument = InstrumentSlugField(
-        slug_field="slug", queryset=Instrument.objects.all(), help_text="The questionnaire's slug (published)."
-    )
+    instrument = InstrumentField(help_text="The questionnaire's slug (published): the library's or your practice's.")
     hours = StrictIntegerField(min_value=0, max_value=14 * 24, default=24)
     expires_in_days = StrictIntegerField(min_value=1, max_value=60, default=7)
     message = TextField(max_length=1000, allow_blank=True, default="")

@@ -58,6 +58,7 @@ MATRIX: dict[str, Route] = {
     "response-fhir": Route("scoped", ("get",), "/api/v1/responses/{response}/fhir/"),
     "instrument-list": Route("global", ("get", "post"), "/api/v1/instruments/"),
     "instrument-detail": Route("global", ("get",), "/api/v1/instruments/mood-check/"),
+    "instrument-copy": Route("global", ("post",), "/api/v1/instruments/mood-check/copy/"),
     "respond-form": Route("link", ("get",), "/api/v1/respond/"),
     "respond-answers": Route("link", ("post",), "/api/v1/respond/answers/"),
     "respond-submit": Route("link", ("post",), "/api/v1/respond/submit/"),
@@ -233,3 +234,64 @@ def test_a_missing_trailing_slash_is_named_rather_than_redirected(world, as_uma)
     response = as_uma.post("/api/v1/clients", {"first_name": "A"}, format="json")
     assert response.status_code == 404
     assert response.json()["detail"].endswith("/api/v1/clients/")
+
+
+# --- Instruments owned by one practice: the library is shared, a practice's own is nobody else's ----------------
+
+#: Every instrument route, called for Harbour Light's own instrument (``harbour-check``).
+OWNED_INSTRUMENT_CALLS = [
+    ("instrument-detail", "get", "/api/v1/instruments/harbour-check/", None),
+    ("instrument-copy", "post", "/api/v1/instruments/harbour-check/copy/", None),
+    ("assignment-list", "post", "/api/v1/assignments/", "assign"),
+    ("questionnaire-plan-list", "post", "/api/v1/questionnaire-plans/", "plan"),
+    ("instrument-list", "post", "/api/v1/instruments/", "import"),
+]
+
+
+@pytest.fixture
+def harbour_check(make_version, harbour):
+    from tests.assessments.conftest import small_document
+
+    doc = {**small_document("harbour-check"), "title": "Harbour Light check"}
+    return make_version(doc, owner=harbour)
+
+
+@pytest.fixture
+def as_elsewhere_owner(make_staff, elsewhere):
+    from practice.models import Role
+
+    return api_client(make_staff("olive", elsewhere, Role.OWNER))
+
+
+@pytest.mark.parametrize(("name", "method", "url", "body"), OWNED_INSTRUMENT_CALLS)
+def test_another_practices_instrument_is_a_404_or_refused_on_every_instrument_route(
+    world, harbour_check, as_elsewhere_owner, name, method, url, body
+):
+    from assessments.models import Assignment, Instrument, InstrumentVersion
+    from tests.assessments.conftest import small_document
+
+    olga = world["otto"].client
+    data = {
+        None: None,
+        "assign": {"respondent": olga.pk, "instrument": "harbour-check"},
+        "plan": {"client": olga.pk, "instrument": "harbour-check"},
+        "import": {"document": small_document("harbour-check"), "publish": True},
+    }[body]
+    before = (Instrument.objects.count(), InstrumentVersion.objects.count(), Assignment.objects.count())
+    response = getattr(as_elsewhere_owner, method)(url, data, format="json")
+    assert response.status_code in ((404,) if body in (None, "import") else (400,))
+    if body in ("assign", "plan"):
+        assert "instrument" in response.json()
+    assert "Harbour" not in response.content.decode()
+    assert (Instrument.objects.count(), InstrumentVersion.objects.count(), Assignment.objects.count()) == before
+    assert not QuestionnairePlan.objects.filter(client=olga, instrument=harbour_check.instrument).exists()
+
+
+def test_the_instrument_list_shows_the_library_and_the_callers_own_only(world, harbour_check, as_tess, as_otto):
+    assert {row["slug"] for row in as_tess.get("/api/v1/instruments/").json()["results"]} >= {
+        "mood-check",
+        "harbour-check",
+    }
+    seen_by_otto = {row["slug"]: row["library"] for row in as_otto.get("/api/v1/instruments/").json()["results"]}
+    assert "harbour-check" not in seen_by_otto
+    assert seen_by_otto["mood-check"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -16,6 +17,12 @@ from tests.assessments.conftest import small_document
 def owner(client, tess):
     client.force_login(tess)
     return client
+
+
+@pytest.fixture
+def make_version(make_version, harbour):
+    """Tess authors her practice's own instruments here (library ones are read-only to her: test_ownership)."""
+    return functools.partial(make_version, owner=harbour)
 
 
 def version_form(version: InstrumentVersion, **changes) -> dict:

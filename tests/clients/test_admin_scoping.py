@@ -281,3 +281,55 @@ def test_results_exports_and_archives_follow_the_matrix(browse, cast, answered, 
     erased = not Client.objects.filter(pk=person.pk).exists()
     assert erased == (visible and viewer == "tess"), "only the owner of the client's practice erases"
     assert AccessEvent.objects.filter(respondent_id=person.pk).exists() == (visible and not erased)
+
+
+# --- Instruments and their versions: the library for everyone, a practice's own for that practice only ----------
+
+INSTRUMENTS_VISIBLE = {"tess": {"library", "harbour"}, "uma": {"library", "harbour"}, "otto": {"library"}}
+
+
+@pytest.fixture
+def instruments(make_version, harbour):
+    from tests.assessments.conftest import small_document
+
+    return {
+        "library": make_version(small_document("library-check")),
+        "harbour": make_version({**small_document("harbour-check"), "title": "Harbour Light check"}, owner=harbour),
+    }
+
+
+@pytest.mark.parametrize("viewer", list(VISIBLE))
+@pytest.mark.parametrize("which", ["library", "harbour"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "assessments_instrument_change",
+        "assessments_instrumentversion_change",
+        "assessments_instrumentversion_preview",
+        "assessments_instrumentversion_export",
+    ],
+)
+def test_instrument_and_version_pages_follow_the_matrix(browse, cast, instruments, viewer, which, page):
+    version = instruments[which]
+    pk = version.instrument_id if page == "assessments_instrument_change" else version.pk
+    response = browse(viewer).get(reverse(f"admin:{page}", args=[pk]))
+    if viewer == "anonymous":
+        assert response.status_code == 302
+    elif which in INSTRUMENTS_VISIBLE[viewer]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404
+        assert "Harbour Light check" not in response.content.decode()
+
+
+@pytest.mark.parametrize("viewer", ["tess", "uma", "otto"])
+def test_instrument_lists_and_dropdowns_follow_the_matrix(browse, cast, instruments, viewer):
+    client = browse(viewer)
+    pages = [
+        client.get(reverse("admin:assessments_instrument_changelist")),
+        client.get(reverse("admin:assessments_instrumentversion_changelist")),
+        client.get(reverse("admin:clients_questionnaireplan_add")),
+    ]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    bodies = "".join(page.content.decode() for page in pages)
+    assert ("Harbour Light check" in bodies) is ("harbour" in INSTRUMENTS_VISIBLE[viewer])
