@@ -75,7 +75,7 @@ class Change:
 def change_between(scale: scoring.ScaleSpec, before: float | None, after: float | None, since: datetime):
     if before is None or after is None:
         return None
-    if scale.reference_sd is None or scale.reliability is None:
+    if not scale.has_reliable_change:
         return Change(since, before, after)
     reliable = scoring.reliable_change_for(scale, before, after)
     outcome = scoring.outcome_for(scale, before, after) if scale.clinical_cutoff is not None else None

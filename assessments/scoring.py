@@ -143,6 +143,7 @@ class ScaleSpec:
     higher_is_worse: bool = True
     reference_sd: float | None = None
     reliability: float | None = None
+    reliable_change_threshold: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "items", tuple(self.items))
@@ -173,6 +174,24 @@ class ScaleSpec:
             raise ValueError(f"Scale {self.key!r}: give both reference_sd and reliability, or neither.")
         if self.reference_sd is not None:
             _check_reliability_params(self.reference_sd, self.reliability)
+        if self.reliable_change_threshold is not None:
+            self._check_reliable_change_threshold()
+
+    def _check_reliable_change_threshold(self) -> None:
+        threshold = self.reliable_change_threshold
+        if not _is_real(threshold) or not math.isfinite(threshold) or threshold <= 0:
+            raise ValueError(f"Scale {self.key!r}: the reliable-change threshold must be above 0, not {threshold!r}.")
+        low, high = self.score_range
+        if threshold > high - low:
+            raise ValueError(
+                f"Scale {self.key!r}: a reliable-change threshold of {threshold} is more than the whole range "
+                f"{low} to {high}, so no change could ever be reliable."
+            )
+
+    @property
+    def has_reliable_change(self) -> bool:
+        """Whether the scale says what a reliable change is: a threshold in points, or reference SD and reliability."""
+        return self.reliable_change_threshold is not None or self.reference_sd is not None
 
     @property
     def item_keys(self) -> tuple[str, ...]:
@@ -303,7 +322,11 @@ class ScoreResult:
 
 @dataclass(frozen=True)
 class ReliableChange:
-    """A before/after comparison: ``rci`` is the change in units of its standard error."""
+    """A before/after comparison: ``rci`` is the change in units of its standard error.
+
+    ``threshold`` is the smallest change in points that counts as reliable: ``1.96 * s_diff``, or the
+    scale's published threshold, from which ``s_diff`` is then taken as ``threshold / 1.96``.
+    """
 
     before: float
     after: float
@@ -312,6 +335,7 @@ class ReliableChange:
     rci: float
     reliable: bool
     direction: Direction
+    threshold: float | None = None
 
 
 def validate_bands(scale: ScaleSpec) -> list[str]:
@@ -444,12 +468,6 @@ def reliable_change(before: float, after: float, sd: float, r: float, higher_is_
     """Whether a change is larger than measurement error explains (``|RCI| >= 1.96``), and which way it went."""
     rci = reliable_change_index(before, after, sd, r)
     reliable = abs(rci) >= RELIABLE_CHANGE_Z
-    if not reliable:
-        direction = Direction.NO_RELIABLE_CHANGE
-    elif (after < before) == higher_is_worse:
-        direction = Direction.IMPROVED
-    else:
-        direction = Direction.DETERIORATED
     return ReliableChange(
         before=before,
         after=after,
@@ -457,8 +475,38 @@ def reliable_change(before: float, after: float, sd: float, r: float, higher_is_
         s_diff=standard_error_of_difference(sd, r),
         rci=rci,
         reliable=reliable,
-        direction=direction,
+        direction=_direction(before, after, reliable, higher_is_worse),
+        threshold=reliable_change_threshold(sd, r),
     )
+
+
+def reliable_change_by_threshold(
+    before: float, after: float, threshold: float, higher_is_worse: bool = True
+) -> ReliableChange:
+    """Reliable change against a published threshold in points (such as PHQ-9's 6): reliable when
+    ``|after - before| >= threshold``, compared exactly rather than through a rounded RCI."""
+    _require_finite("before", before)
+    _require_finite("after", after)
+    if not _is_real(threshold) or not math.isfinite(threshold) or threshold <= 0:
+        raise ValueError(f"The reliable-change threshold must be a number above 0, not {threshold!r}.")
+    change = after - before
+    reliable = abs(change) >= threshold
+    return ReliableChange(
+        before=before,
+        after=after,
+        change=change,
+        s_diff=threshold / RELIABLE_CHANGE_Z,
+        rci=change * RELIABLE_CHANGE_Z / threshold,
+        reliable=reliable,
+        direction=_direction(before, after, reliable, higher_is_worse),
+        threshold=threshold,
+    )
+
+
+def _direction(before: float, after: float, reliable: bool, higher_is_worse: bool) -> Direction:
+    if not reliable:
+        return Direction.NO_RELIABLE_CHANGE
+    return Direction.IMPROVED if (after < before) == higher_is_worse else Direction.DETERIORATED
 
 
 def outcome_category(
@@ -466,8 +514,12 @@ def outcome_category(
 ) -> Outcome:
     """Jacobson & Truax category: recovered means a reliable improvement that also crossed from the
     clinical to the non-clinical side of the cutoff."""
+    return _outcome(reliable_change(before, after, sd, r, higher_is_worse), cutoff, higher_is_worse)
+
+
+def _outcome(change: ReliableChange, cutoff: float, higher_is_worse: bool) -> Outcome:
     _require_finite("cutoff", cutoff)
-    change = reliable_change(before, after, sd, r, higher_is_worse)
+    before, after = change.before, change.after
     if change.direction == Direction.DETERIORATED:
         return Outcome.DETERIORATED
     if change.direction == Direction.NO_RELIABLE_CHANGE:
@@ -477,21 +529,25 @@ def outcome_category(
 
 
 def reliable_change_for(scale: ScaleSpec, before: float, after: float) -> ReliableChange:
-    """Reliable change using the scale's own reference SD, reliability and direction."""
-    if scale.reference_sd is None or scale.reliability is None:
-        raise ValueError(f"Scale {scale.key!r} has no reference_sd and reliability for reliable change.")
-    return reliable_change(before, after, scale.reference_sd, scale.reliability, scale.higher_is_worse)
+    """Reliable change by the scale's own criterion and direction: its reference SD and reliability, else its
+    threshold in points. A document gives one or the other; both reach a scale only when a reliability
+    estimated later (say, from a practice's own responses) is laid over a published threshold, and then
+    the estimate is what the reader asked for."""
+    if scale.reference_sd is not None and scale.reliability is not None:
+        return reliable_change(before, after, scale.reference_sd, scale.reliability, scale.higher_is_worse)
+    if scale.reliable_change_threshold is not None:
+        return reliable_change_by_threshold(before, after, scale.reliable_change_threshold, scale.higher_is_worse)
+    raise ValueError(
+        f"Scale {scale.key!r} has no reference_sd and reliability, nor a reliable-change threshold, "
+        "for reliable change."
+    )
 
 
 def outcome_for(scale: ScaleSpec, before: float, after: float) -> Outcome:
-    """The outcome category using the scale's own reliable-change parameters and clinical cutoff."""
-    if scale.reference_sd is None or scale.reliability is None:
-        raise ValueError(f"Scale {scale.key!r} has no reference_sd and reliability for reliable change.")
+    """The outcome category using the scale's own reliable-change criterion and clinical cutoff."""
     if scale.clinical_cutoff is None:
         raise ValueError(f"Scale {scale.key!r} has no clinical_cutoff.")
-    return outcome_category(
-        before, after, scale.reference_sd, scale.reliability, scale.clinical_cutoff, scale.higher_is_worse
-    )
+    return _outcome(reliable_change_for(scale, before, after), scale.clinical_cutoff, scale.higher_is_worse)
 
 
 def _score_scale(scale: ScaleSpec, given: Mapping[str, int], skipped: frozenset[str] = frozenset()) -> ScaleResult:

@@ -27,6 +27,11 @@ def exported(doc: Mapping[str, Any]) -> dict[str, Any]:
         }
         for item in doc["items"]
     ]
+    # A scale without a reliable-change threshold leaves the field out, as documents written before it did.
+    clean["scales"] = [
+        {key: value for key, value in scale.items() if not (key == "reliable_change" and value is None)}
+        for scale in doc["scales"]
+    ]
     clean["answer_scales"] = [
         {**scale, "options": [_exported_option(option) for option in scale["options"]]}
         for scale in doc["answer_scales"]

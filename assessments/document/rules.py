@@ -62,6 +62,7 @@ def _scale_spec(scale: Mapping[str, Any], items: dict[str, scoring.ItemSpec]) ->
         higher_is_worse=scale["higher_is_worse"],
         reference_sd=scale["reference_sd"],
         reliability=scale["reliability"],
+        reliable_change_threshold=(scale.get("reliable_change") or {}).get("threshold"),
     )
 
 

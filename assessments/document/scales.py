@@ -18,8 +18,10 @@ SCALE_FIELDS = {
     "higher_is_worse",
     "reference_sd",
     "reliability",
+    "reliable_change",
     "bands",
 }
+RELIABLE_CHANGE_FIELDS = {"threshold", "source"}
 
 
 def parse_scales(check: Checker, top: dict, items: dict[str, dict]) -> list[dict[str, Any]]:
@@ -59,8 +61,24 @@ def _scale(check: Checker, raw: object, where: str, items: dict[str, dict], seen
         "higher_is_worse": check.flag(data, "higher_is_worse", where, True),
         "reference_sd": check.number(data, "reference_sd", where),
         "reliability": check.number(data, "reliability", where),
+        "reliable_change": _reliable_change(check, data, where),
         "bands": bands,
     }
+
+
+def _reliable_change(check: Checker, scale: dict, where: str) -> dict[str, Any] | None:
+    """A published reliable-change threshold in points, instead of a reference SD and reliability."""
+    raw = scale.get("reliable_change")
+    if raw is None:
+        return None
+    at = f"{where}.reliable_change"
+    data = check.obj(raw, at, RELIABLE_CHANGE_FIELDS, {"threshold"})
+    threshold = check.number(data, "threshold", at, required=True)
+    if threshold is not None and threshold <= 0:
+        check.add(f"{at}.threshold", f"must be above 0, not {threshold!r}")
+    if scale.get("reference_sd") is not None or scale.get("reliability") is not None:
+        check.add(at, "give a reliable-change threshold or reference_sd and reliability, not both")
+    return {"threshold": threshold, "source": check.text(data, "source", at)}
 
 
 def _check_members(check: Checker, members: list, where: str, items: dict[str, dict]) -> None:
