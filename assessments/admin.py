@@ -18,10 +18,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -225,17 +226,7 @@ class InstrumentAdmin(InstrumentScopedAdmin):
 
     @admin.display(description=_("versions"))
     def versions_list(self, obj: Instrument) -> str:
-        rows = [
-            format_html(
-                '<li><a href="{}">{} (version {}, {})</a></li>',
-                reverse("admin:assessments_instrumentversion_change", args=[version.pk]),
-                version.title,
-                version.label,
-                version.get_status_display().lower(),
-            )
-            for version in obj.versions.all()
-        ]
-        return format_html("<ul>{}</ul>", format_html("".join(rows))) if rows else "—"
+        return render_to_string("assessments/admin/versions_list.html", {"versions": obj.versions.all()})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # instruments come from an import or a new draft version
@@ -310,7 +301,7 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
         if not obj.based_on_id:
             return "—"
         url = reverse("admin:assessments_instrumentversion_change", args=[obj.based_on_id])
-        return format_html('<a href="{}">{}</a>', url, obj.based_on)
+        return format_html('<a href="{}">{}</a>', url, obj.based_on)  # the admin's own helper for a link column
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a version starts as an import or as a copy of another
@@ -544,27 +535,12 @@ def scores_table(scores: dict) -> str:
     """A response's stored scores as a small HTML table, risk flags first."""
     if not scores:
         return "—"
-    flags = format_html_join(
-        "",
-        "<p><strong>{}</strong> {} ({})</p>",
-        ((_("Risk:"), f["label"] or f["item"], f["value"]) for f in scores.get("risk_flags", [])),
-    )
-    rows = format_html_join(
-        "",
-        "<tr><th scope='row'>{}</th><td>{}</td><td>{}</td></tr>",
-        (
-            (scale["label"], "—" if scale["value"] is None else f"{scale['value']:g}", scale["band"] or "—")
-            for scale in scores.get("scales", {}).values()
-        ),
-    )
-    return format_html(
-        "{}<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
-        flags,
-        _("Scale"),
-        _("Score"),
-        _("Band"),
-        rows,
-    )
+    scales = [
+        {**scale, "shown": "" if scale["value"] is None else f"{scale['value']:g}"}
+        for scale in scores.get("scales", {}).values()
+    ]
+    context = {"risk_flags": scores.get("risk_flags", []), "scales": scales}
+    return render_to_string("assessments/admin/scores_table.html", context)
 
 
 @admin.register(Assignment)
