@@ -14,6 +14,7 @@ from rest_framework import serializers
 from assessments import assignments, document
 from assessments.api.conventions import StrictBooleanField, StrictCharField, StrictIntegerField
 from assessments.app_settings import get_respondent_model
+from assessments.document import SLUG_PATTERN
 from assessments.models import Assignment, Instrument, InstrumentStatus, InstrumentVersion, Response
 
 MAX_JSON_DEPTH = 40
@@ -262,6 +263,8 @@ class InstrumentField(serializers.SlugRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
             raise serializers.ValidationError("Must be text.", code="invalid")
+        if not SLUG_PATTERN.fullmatch(data):  # nothing a slug cannot hold (a NUL, say) reaches the database
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data[:100])
         return super().to_internal_value(data)
 
     def get_queryset(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assessments.models import Assignment, AssignmentStatus, InstrumentVersion
 from tests.assessments.conftest import small_document
 
@@ -68,6 +70,15 @@ def test_assigning_is_refused_without_consent_or_a_published_version(world, as_u
         "/api/v1/assignments/", {"respondent": fiona.pk, "instrument": "mood-check", "expires_in_days": 61}
     )
     assert response.status_code == 400 and "expires_in_days" in response.json()
+
+
+@pytest.mark.parametrize("slug", ["mood\x00check", "Mood Check", "x" * 500])
+def test_an_instrument_name_no_slug_could_be_is_a_400_and_stores_nothing(world, as_uma, slug):
+    fiona = world["uma"].client
+    before = Assignment.objects.count()
+    response = as_uma.post("/api/v1/assignments/", {"respondent": fiona.pk, "instrument": slug}, format="json")
+    assert response.status_code == 400 and "instrument" in response.json()
+    assert Assignment.objects.count() == before
 
 
 def test_cancel_extend_and_resend_follow_the_assignment_rules(world, as_uma):
