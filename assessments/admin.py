@@ -411,9 +411,7 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
             return self._back(version)
         suffix = "json"
         if request.GET.get("format") == "fhir":
-            from assessments.fhir import document_to_questionnaire
-
-            data, suffix = document_to_questionnaire(data), "fhir.json"
+            data, suffix = exports.questionnaire_resource(data), "fhir.json"
         response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
         filename = f"{version.instrument.slug}-{version.label}.{suffix}".replace('"', "")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

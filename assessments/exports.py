@@ -66,9 +66,16 @@ def responses_csv(responses: Iterable[Response]) -> str:
 
 
 def questionnaire_url(response: Response) -> str:
-    """The canonical URL of the questionnaire a response answered, versioned FHIR-style."""
-    document = published_form(response.version).document
-    return f"{app_settings.site_url()}/fhir/Questionnaire/{document['slug']}|{document['version']}"
+    """The questionnaire a response answered as ``url|version``: the URL it was imported with, else Tandem's own.
+
+    The API and the admin's export both name a response's questionnaire through this one function.
+    """
+    return fhir.questionnaire_reference(published_form(response.version).document, app_settings.site_url())
+
+
+def questionnaire_resource(doc: dict[str, Any]) -> dict[str, Any]:
+    """A parsed document as a FHIR Questionnaire whose ``url`` is the one responses name it by."""
+    return fhir.document_to_questionnaire(doc, base_url=app_settings.site_url())
 
 
 def responses_fhir_bundle(responses: Iterable[Response]) -> dict[str, Any]:

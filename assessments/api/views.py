@@ -32,7 +32,7 @@ from rest_framework.response import Response as APIResponse
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from assessments import app_settings, document, fhir, services
+from assessments import app_settings, document, exports, fhir, services
 from assessments.api import serializers as s
 from assessments.api.conventions import STAFF_PERMISSIONS, BooleanFilter, IdFilter
 from assessments.assignments import (
@@ -308,7 +308,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         resource = fhir.response_to_questionnaire_response(
             services.version_document(version),
             response.answers,
-            questionnaire_url=f"urn:tandem:questionnaire:{version.instrument.slug}|{version.label}",
+            questionnaire_url=exports.questionnaire_url(response),
             authored=authored.isoformat(timespec="seconds").replace("+00:00", "Z"),
         )
         return APIResponse(resource)

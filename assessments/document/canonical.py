@@ -17,8 +17,11 @@ ITEM_DEFAULTS: dict[str, Any] = {
 
 
 def exported(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A parsed document in its canonical form for ``json.dumps``: item fields at their defaults are left out."""
+    """A parsed document in its canonical form for ``json.dumps``: item fields at their defaults, and an empty
+    ``url``, are left out."""
     clean = dict(doc)
+    if not clean.get("url"):
+        clean.pop("url", None)
     clean["items"] = [
         {
             key: [_exported_option(option) for option in value] if key == "options" else value

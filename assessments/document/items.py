@@ -27,6 +27,8 @@ def parse_items(check: Checker, top: dict, answer_scales: dict[str, dict]) -> li
         seen[item["key"]] = item
     if not items and not any(p.path.startswith("$.items") for p in check.problems):
         check.add("$.items", "needs at least one item")
+    elif items and not any(item["type"] in QUESTION_TYPES for item in items):
+        check.add("$.items", f"has no question to answer: at least one item must be {', '.join(QUESTION_TYPES)}")
     for item in items:
         item["_options"] = resolved_options(item, answer_scales)
     return items

@@ -19,6 +19,7 @@ TOP_FIELDS = {
     "format",
     "slug",
     "version",
+    "url",
     "title",
     "description",
     "instructions",
@@ -62,11 +63,14 @@ def _header(check: Checker, top: dict) -> dict[str, Any]:
         "format": FORMAT,
         "slug": slug,
         "version": check.text(top, "version", "$", default="1", limit=40),
+        "url": check.text(top, "url", "$", limit=500),
         "title": check.text(top, "title", "$", limit=200),
         "description": check.text(top, "description", "$"),
         "instructions": check.text(top, "instructions", "$"),
         "copyright": check.text(top, "copyright", "$"),
     }
+    if any(character.isspace() for character in doc["url"]):
+        check.add("$.url", "must not contain spaces")
     if top and isinstance(top.get("title"), str) and not doc["title"].strip():
         check.add("$.title", "must not be empty")
     return doc

@@ -15,7 +15,13 @@ other way. Callers import from here: ``from assessments import fhir; fhir.questi
 
 from __future__ import annotations
 
-from assessments.fhir.export import RESPONSE_STATUSES, document_to_questionnaire, response_to_questionnaire_response
+from assessments.fhir.export import (
+    RESPONSE_STATUSES,
+    canonical_url,
+    document_to_questionnaire,
+    questionnaire_reference,
+    response_to_questionnaire_response,
+)
 from assessments.fhir.extensions import HIDDEN, ITEM_WEIGHT, MAX_VALUE, MIN_VALUE, ORDINAL_VALUE, WEIGHT_URLS
 from assessments.fhir.importer import questionnaire_to_document
 from assessments.fhir.metadata import slugify
@@ -28,7 +34,9 @@ __all__ = [
     "ORDINAL_VALUE",
     "RESPONSE_STATUSES",
     "WEIGHT_URLS",
+    "canonical_url",
     "document_to_questionnaire",
+    "questionnaire_reference",
     "questionnaire_to_document",
     "response_to_questionnaire_response",
     "slugify",

@@ -1,7 +1,8 @@
 """enableWhen: conditions name earlier questions by key and compare with option codes or numbers.
 
-A group's condition applies to everything in it; a condition that cannot be imported is dropped with
-a warning, so the item it guarded is always shown.
+A group's condition applies to everything in it. A condition Tandem cannot honour (an unknown or
+later question, an unsupported operator or answer) stops the import with its JSON path: dropping it
+would show the item it guards to everyone.
 """
 
 from __future__ import annotations
@@ -9,77 +10,82 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from assessments.document import OPERATORS, QUESTION_TYPES
-from assessments.fhir.primitives import FAIL, MAX_NUMBER, is_int, number, quote
+from assessments.fhir.primitives import FAIL, MAX_NUMBER, is_int, kind_of, number, quote
 from assessments.fhir.state import Imported, ImportState
 
 CHOICES = ("single_choice", "multiple_choice")
 
 
 def enable_when(state: ImportState, node: dict, link_id: str) -> dict | None:
-    """An item's own enableWhen as a document condition, or None when it has none that can be imported."""
+    """An item's own enableWhen as a document condition; None when it has none (or a problem was recorded)."""
     if "enableWhen" not in node:
         return None
     raw = node["enableWhen"]
     if not isinstance(raw, list):
-        state.warn(link_id, "enableWhen must be a list; ignored, so it is always shown.")
+        state.fail(link_id, ".enableWhen", f"must be a list of conditions, not {kind_of(raw)}")
         return None
     behavior = node.get("enableBehavior", "all")
+    if "enableBehavior" not in node and len(raw) > 1:
+        state.warn(link_id, "enableBehavior is missing, as FHIR requires with several conditions; 'all' was used.")
     if behavior not in ("all", "any"):
-        state.warn(link_id, "enableBehavior must be 'all' or 'any'; 'all' was used.")
-        behavior = "all"
+        shown = quote(behavior) if isinstance(behavior, str) else kind_of(behavior)
+        state.fail(link_id, ".enableBehavior", f"must be 'all' or 'any', not {shown}")
     found = [condition(state, entry, index, link_id) for index, entry in enumerate(raw)]
-    imported = [entry for entry in found if entry is not None]
-    if not imported:
-        if raw:
-            state.warn(link_id, "none of its enableWhen conditions could be imported, so it is always shown.")
+    if not raw or any(entry is None for entry in found) or behavior not in ("all", "any"):
         return None
-    return {"behavior": behavior, "conditions": unique_conditions(imported)}
+    return {"behavior": behavior, "conditions": unique_conditions(found)}
 
 
 def condition(state: ImportState, entry: object, index: int, link_id: str) -> dict | None:
-    where = f"enableWhen[{index}]"
+    """One enableWhen entry as a document condition, or None after recording why it cannot be honoured."""
+    where = f".enableWhen[{index}]"
     if not isinstance(entry, dict):
-        state.warn(link_id, f"{where} must be an object; ignored.")
+        state.fail(link_id, where, f"must be an object, not {kind_of(entry)}")
         return None
     question, operator = entry.get("question"), entry.get("operator")
     if not isinstance(question, str):
-        state.warn(link_id, f"{where} names no question; ignored.")
+        state.fail(link_id, f"{where}.question", "must name the linkId of an earlier question")
         return None
     if not isinstance(operator, str) or operator not in OPERATORS:
-        state.warn(link_id, f"{where} has an unknown operator; ignored.")
+        shown = quote(operator) if isinstance(operator, str) else kind_of(operator)
+        state.fail(link_id, f"{where}.operator", f"must be one of {', '.join(OPERATORS)}, not {shown}")
         return None
     target = _target(state, question, link_id, where)
     if target is None:
         return None
     fields = [key for key in entry if isinstance(key, str) and key.startswith("answer")]
     if len(fields) != 1:
-        state.warn(link_id, f"{where} needs exactly one answer[x]; ignored.")
+        state.fail(link_id, where, f"needs exactly one answer[x], not {len(fields)}")
         return None
     answer = condition_answer(state, target, operator, fields[0], entry[fields[0]], link_id, where)
     if answer is FAIL:
-        state.warn(link_id, f"{where}: {fields[0]} on {quote(question)} is not supported; ignored.")
+        state.fail(
+            link_id,
+            f"{where}.{fields[0]}",
+            f"cannot be compared with the answers to {quote(question)} using {quote(operator)}",
+        )
         return None
     if isinstance(answer, str) and target.options and not any(o.code == answer for o in target.options):
-        state.warn(link_id, f"{where} compares {quote(question)} with an answer it does not offer.")
+        state.warn(link_id, f"enableWhen[{index}] compares {quote(question)} with an answer it does not offer.")
     return {"item": target.item["key"], "operator": operator, "answer": answer}
 
 
 def _target(state: ImportState, question: str, link_id: str, where: str) -> Imported | None:
-    """The imported question a condition names, or None (after a warning) if it cannot be depended on."""
+    """The imported question a condition names, or None (after a problem) if it cannot be depended on."""
     target = state.imported.get(question)
     if target is None:
         if question == link_id:
-            reason = "depends on itself"
+            reason = "an item cannot depend on itself"
         elif question in state.skipped:
-            reason = f"depends on {quote(question)}, which was not imported"
+            reason = f"names {quote(question)}, which is not imported, so the condition could never be checked"
         elif question in state.paths:
-            reason = f"depends on {quote(question)}, which comes later"
+            reason = f"names {quote(question)}, which comes later; a condition can only look back"
         else:
-            reason = f"depends on {quote(question)}, which is not in the questionnaire"
-        state.warn(link_id, f"{where} {reason}; ignored.")
+            reason = f"names {quote(question)}, which is not in the questionnaire"
+        state.fail(link_id, f"{where}.question", reason)
         return None
     if target.item["type"] not in QUESTION_TYPES:
-        state.warn(link_id, f"{where} depends on {quote(question)}, which asks nothing; ignored.")
+        state.fail(link_id, f"{where}.question", f"names {quote(question)}, which asks nothing")
         return None
     return target
 
@@ -126,7 +132,9 @@ def _number_answer(
     if operator in ("=", "!="):
         return next((option.code for option in numbered if option.source[1] == value), value)
     if any(option.value != option.source[1] for option in numbered):
-        state.warn(link_id, f"{where} compares {quote(target.item['key'])} by its answers' weights, not their numbers.")
+        state.warn(
+            link_id, f"{where[1:]} compares {quote(target.item['key'])} by its answers' weights, not their numbers."
+        )
     return value
 
 
@@ -143,7 +151,12 @@ def combine(state: ImportState, outer: dict | None, inner: dict | None, link_id:
         return outer or inner
     if all_able(outer) and all_able(inner):
         return {"behavior": "all", "conditions": unique_conditions(outer["conditions"] + inner["conditions"])}
-    state.warn(link_id, "its own enableWhen and its group's cannot be combined; only its own is kept.")
+    state.fail(
+        link_id,
+        ".enableWhen",
+        "cannot be combined with its group's enableWhen: one of them uses enableBehavior 'any' "
+        "with several conditions, and an item holds only one list of conditions",
+    )
     return inner
 
 

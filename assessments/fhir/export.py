@@ -1,7 +1,9 @@
 """Exporting to FHIR R4: a document as a Questionnaire, answers as a QuestionnaireResponse.
 
-Sections become groups; scores travel only as answer weights (the standard ``ordinalValue``
-extension), since FHIR has no standard place for bands, subscales, proration or risk items.
+Sections become groups; scores travel as answer weights (the standard ``ordinalValue`` extension)
+and the total as a calculated, read-only item that keeps its label, since FHIR has no standard place
+for bands, subscales, proration or risk items. The canonical URL and version a document was imported
+with are kept, and a response names its questionnaire by them (:func:`questionnaire_reference`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from assessments import document
 from assessments.document import QUESTION_TYPES
 from assessments.fhir.conditions import all_able, tagged
-from assessments.fhir.extensions import MAX_VALUE, MIN_VALUE, ORDINAL_VALUE
+from assessments.fhir.extensions import CALCULATED_EXPRESSION, MAX_VALUE, MIN_VALUE, ORDINAL_VALUE
 from assessments.fhir.primitives import FAIL, is_int
 
 RESPONSE_STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
@@ -22,16 +24,34 @@ FHIR_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z
 CHOICES = ("single_choice", "multiple_choice")
 
 
-def document_to_questionnaire(doc: Mapping[str, Any]) -> dict[str, Any]:
+def canonical_url(doc: Mapping[str, Any], base_url: str | None = None) -> str:
+    """The questionnaire's canonical URL: the one it was imported with, else one under ``base_url`` (or none)."""
+    if doc.get("url"):
+        return doc["url"]
+    if base_url:
+        return f"{base_url.rstrip('/')}/fhir/Questionnaire/{doc['slug']}"
+    return ""
+
+
+def questionnaire_reference(doc: Mapping[str, Any], base_url: str) -> str:
+    """What a QuestionnaireResponse's ``questionnaire`` holds: the canonical URL and version, ``url|version``."""
+    return f"{canonical_url(doc, base_url)}|{doc['version']}"
+
+
+def document_to_questionnaire(doc: Mapping[str, Any], *, base_url: str | None = None) -> dict[str, Any]:
     """A FHIR R4 Questionnaire for a parsed document: sections become groups, scored answers carry ordinalValue.
 
     Only the answers of items in the total scale (or, without one, in any scale) carry weights, written
-    after reverse-keying, so importing the result gives a total that adds up exactly as this document's.
+    after reverse-keying, so importing the result gives a total that adds up exactly as this document's;
+    the total itself follows as a calculated item with the scale's label. ``url`` is the document's own
+    canonical URL, or one under ``base_url``.
     """
     exporter = _Exporter(doc)
     resource: dict[str, Any] = {"resourceType": "Questionnaire"}
     if resource_id := doc["slug"][:64].strip("-"):
         resource["id"] = resource_id
+    if url := canonical_url(doc, base_url):
+        resource["url"] = url
     resource["status"] = "active"
     for name in ("version", "title", "description", "copyright"):
         if doc.get(name):
@@ -42,8 +62,35 @@ def document_to_questionnaire(doc: Mapping[str, Any]) -> dict[str, Any]:
             items.extend(exporter.item(item, item.get("enable_when")) for item in members)
         else:
             items.append(exporter.group(section, members))
+    totals = [scale for scale in doc.get("scales", []) if scale.get("total")]
+    if totals:
+        items.append(_total_item(doc, totals[0]))
     resource["item"] = items
     return resource
+
+
+def _total_item(doc: Mapping[str, Any], scale: Mapping[str, Any]) -> dict[str, Any]:
+    """The total as a read-only item calculated from the answers' weights (SDC's ``weight()``), with its label."""
+    taken = {item["key"] for item in doc["items"]}
+    link_id, number = scale["key"], 1
+    while link_id in taken:
+        number += 1
+        link_id = f"{scale['key']}-{number}"
+    names = " | ".join("'" + key.replace("\\", "\\\\").replace("'", "\\'") + "'" for key in scale["items"])
+    answers = f"%resource.repeat(item).where(linkId in ({names})).answer.value"
+    whole = scale["method"] == "sum" and scale["max_missing"] == 0
+    expression = f"{answers}.weight().sum()"
+    if scale["method"] == "mean":
+        expression = f"{expression} / {answers}.count()"
+    return {
+        "linkId": link_id,
+        "text": scale["label"],
+        "type": "integer" if whole else "decimal",
+        "readOnly": True,
+        "extension": [
+            {"url": CALCULATED_EXPRESSION, "valueExpression": {"language": "text/fhirpath", "expression": expression}}
+        ],
+    }
 
 
 class _Exporter:

@@ -13,6 +13,7 @@ WEIGHT_URLS = (
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 HIDDEN = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
+CALCULATED_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression"
 CALCULATED = ("cqf-expression", "sdc-questionnaire-calculatedExpression", "cqf-calculatedValue")
 
 

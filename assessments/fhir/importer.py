@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessments.document import FORMAT, MAX_TEXT, DocumentError, Problem
+from assessments.document import FORMAT, MAX_TEXT, QUESTION_TYPES, DocumentError, Problem
 from assessments.fhir import metadata
 from assessments.fhir.items import convert_children
 from assessments.fhir.options import collect_value_sets
@@ -17,9 +17,10 @@ from assessments.fhir.structure import assign_keys, survey
 def questionnaire_to_document(resource: object) -> tuple[dict[str, Any], list[str]]:
     """A document for ``document.parse`` from a FHIR R4 Questionnaire, and warnings for what could not come along.
 
-    Raises ``DocumentError`` (with JSON paths such as ``$.item[2].linkId``) only for input that is not
-    a Questionnaire at all or whose items cannot be told apart; anything else unsupported is skipped
-    or simplified with a warning naming its linkId.
+    Raises ``DocumentError`` (with JSON paths such as ``$.item[2].linkId``) for input that is not a
+    Questionnaire, whose items cannot be told apart, whose enableWhen cannot be honoured, whose answers
+    lie in a ValueSet it does not contain, or that leaves no question to answer; anything else
+    unsupported is skipped or simplified with a warning naming its linkId.
     """
     state = ImportState(_questionnaire(resource))
     survey(state, state.resource, "$", 0)
@@ -28,12 +29,15 @@ def questionnaire_to_document(resource: object) -> tuple[dict[str, Any], list[st
     assign_keys(state)
     collect_value_sets(state)
     convert_children(state, state.resource, None)
-    if not state.items:
-        raise DocumentError([Problem("$.item", "has no items that can be imported")])
+    if state.problems:
+        raise DocumentError(state.problems)
+    if not any(item["type"] in QUESTION_TYPES for item in state.items):
+        raise DocumentError([Problem("$.item", "has no question a respondent can answer"), *state.left_out])
     doc = {
         "format": FORMAT,
         "slug": metadata.slug(state),
         "version": metadata.version(state),
+        "url": metadata.url(state),
         "title": metadata.title(state),
         "description": metadata.top_text(state, "description", MAX_TEXT),
         "instructions": "",

@@ -1,7 +1,9 @@
 """Items, in document order: groups become sections followed by their children, questions become items.
 
-Anything a document cannot ask (calculated, hidden or read-only items, unsupported types) is skipped
-with a warning naming its linkId; a calculated total becomes the total scale instead.
+Anything a document cannot ask (calculated or read-only items, unsupported types) is skipped with a
+warning naming its linkId; a calculated total becomes the total scale instead. A hidden item
+(``questionnaire-hidden``, such as a scoring key meant for staff) is left out with everything in it,
+so it never reaches a respondent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def convert_children(state: ImportState, container: dict, inherited: dict | None
     """Convert the items under ``container``, each under its own condition and its groups' (``inherited``)."""
     for node in container.get("item", []):
         link_id = node["linkId"]
+        if is_hidden(node) and not scales.is_total(node, node["type"]):
+            _leave_hidden(state, node, link_id)
+            continue
         effective = conditions.combine(state, inherited, conditions.enable_when(state, node, link_id), link_id)
         item = convert(state, node, link_id, node["type"], effective)
         if item is None:
@@ -32,6 +37,16 @@ def convert_children(state: ImportState, container: dict, inherited: dict | None
             state.items.append(item.item)
             state.imported[link_id] = item
         convert_children(state, node, effective)
+
+
+def _leave_hidden(state: ImportState, node: dict, link_id: str) -> None:
+    """A hidden item and everything in it stay out of the document, so no respondent ever sees them."""
+    state.warn(link_id, "is hidden (questionnaire-hidden), so it was left out, with any items in it.")
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        state.skipped.add(current["linkId"])
+        pending.extend(child for child in current.get("item", []) if isinstance(child, dict))
 
 
 def convert(state: ImportState, node: dict, link_id: str, kind: str, enable_when: dict | None) -> Imported | None:
@@ -65,13 +80,10 @@ def _askable(state: ImportState, node: dict, link_id: str, kind: str) -> bool:
         scales.take_total(state, node, link_id)
         return False
     if is_calculated(node):
-        state.warn(link_id, f"a calculated {kind} item asks the respondent nothing; skipped.")
-        return False
-    if is_hidden(node):
-        state.warn(link_id, "hidden items are not supported; skipped.")
+        state.leave_out(link_id, f"a calculated {kind} item asks the respondent nothing; skipped.")
         return False
     if node.get("readOnly") is True:
-        state.warn(link_id, "read-only items are not supported (the respondent could not answer it); skipped.")
+        state.leave_out(link_id, "read-only items are not supported (the respondent could not answer it); skipped.")
         return False
     return True
 
@@ -92,7 +104,7 @@ def _question(state: ImportState, node: dict, link_id: str, kind: str, base: dic
     if kind in TEXT_LIKE:
         state.warn(link_id, f"{kind} answers are not supported, so it is asked as free text.")
         return Imported({**base, "type": "text"}, [])
-    state.warn(link_id, f"{quote(kind)} items are not supported; skipped.")
+    state.leave_out(link_id, f"{quote(kind)} items are not supported; skipped.")
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from assessments.document import UNSTORABLE
 from assessments.fhir.primitives import clean
 from assessments.fhir.state import ImportState
 
@@ -42,6 +43,20 @@ def version(state: ImportState) -> str:
     if len(value) > 40:
         state.note("version: longer than 40 characters, so it was shortened.")
     return clean(value, 40)
+
+
+def url(state: ImportState) -> str:
+    """The canonical URL, kept as it is so that responses can name the questionnaire other systems know."""
+    value = state.resource.get("url")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not value or any(character.isspace() for character in value):
+        state.note("url: must be a URI without spaces; left out.")
+        return ""
+    if len(value) > 500 or UNSTORABLE.search(value):
+        state.note("url: longer than 500 characters (or not storable); left out.")
+        return ""
+    return value
 
 
 def title(state: ImportState) -> str:

@@ -30,7 +30,7 @@ def choice(state: ImportState, node: dict, link_id: str, base: dict) -> Imported
         state.warn(link_id, "answers other than the listed options are not supported; only the options are kept.")
     found = _listed_options(state, node, link_id)
     if not found:
-        state.warn(link_id, "has no answers that can be imported; skipped.")
+        state.leave_out(link_id, "has no answers that can be imported; skipped.")
         return None
     found = unique_codes(state, found, link_id)
     multiple = node.get("repeats") is True
@@ -122,15 +122,17 @@ def coded_option(
 
 
 def value_set_options(state: ImportState, ref: object, link_id: str) -> list[Option]:
-    """The concepts of a contained ValueSet: its compose list, or else its expansion."""
+    """The concepts of a contained ValueSet: its compose list, or else its expansion; any other is a problem."""
     if not isinstance(ref, str):
         state.warn(link_id, f"answerValueSet must be text, not {kind_of(ref)}.")
         return []
     value_set = state.value_sets.get(ref)
     if value_set is None:
-        state.warn(
+        state.fail(
             link_id,
-            f"answerValueSet {quote(ref)} is not contained in the questionnaire, so its answers are unknown.",
+            ".answerValueSet",
+            f"names the ValueSet {quote(ref)}, which is not contained in the questionnaire, so its answers are "
+            "unknown: add the ValueSet to 'contained', with its concepts or an expansion",
         )
         return []
     return _composed_options(state, value_set, link_id) or _expanded_options(state, value_set, link_id)

@@ -13,6 +13,8 @@ from assessments.fhir.primitives import FAIL, MAX_NUMBER, clean, number
 from assessments.fhir.state import ImportState, Option
 
 TOTAL_KEY = "total"
+#: The types a calculated total comes in: public files use all three.
+TOTAL_TYPES = ("integer", "decimal", "quantity")
 TOTAL_LABEL = "Total score"
 
 
@@ -62,7 +64,7 @@ def check_weights(state: ImportState, options: list[Option], link_id: str, multi
 
 def is_total(node: dict, kind: str) -> bool:
     """Whether a number item is the questionnaire's total: calculated, or read-only and called a total score."""
-    if kind not in ("integer", "decimal"):
+    if kind not in TOTAL_TYPES:
         return False
     if is_calculated(node):
         return True
@@ -76,11 +78,21 @@ def is_total(node: dict, kind: str) -> bool:
 
 
 def take_total(state: ImportState, node: dict, link_id: str) -> None:
-    """The first total names the total scale; any further ones are skipped."""
+    """The first total names the total scale (by its text, else its code's display); further ones are skipped."""
     if state.total is None:
-        state.total = (link_id, clean(node.get("text"), 200) if isinstance(node.get("text"), str) else "")
+        state.total = (link_id, total_label(node))
     else:
         state.warn(link_id, "only one calculated score can become the total; this one was skipped.")
+
+
+def total_label(node: dict) -> str:
+    codes = node.get("code")
+    labels = (
+        [node.get("text"), *(code.get("display") for code in codes if isinstance(code, dict))]
+        if isinstance(codes, list)
+        else [node.get("text")]
+    )
+    return next((clean(label, 200).strip() for label in labels if isinstance(label, str) and label.strip()), "")
 
 
 def total_scales(state: ImportState) -> list[dict[str, Any]]:

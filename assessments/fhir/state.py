@@ -46,6 +46,17 @@ class ImportState:
     value_sets: dict[str, dict] = field(default_factory=dict)
     #: The linkId and label of the calculated item that becomes the total scale.
     total: tuple[str, str] | None = None
+    #: Why each question that a respondent would have answered was left out, at its JSON path.
+    left_out: list[Problem] = field(default_factory=list)
+
+    def fail(self, link_id: str, where: str, message: str) -> None:
+        """A problem that stops the import, at the JSON path of the item (``where`` continues the path)."""
+        self.problems.append(Problem(f"{self.paths[link_id]}{where}", message))
+
+    def leave_out(self, link_id: str, message: str) -> None:
+        """A question skipped with a warning; if nothing can be asked at all, these become the problems."""
+        self.warn(link_id, message)
+        self.left_out.append(Problem(self.paths[link_id], message))
 
     def warn(self, link_id: str, message: str) -> None:
         text = f"Item {quote(link_id)}: {message}"

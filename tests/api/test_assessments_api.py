@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assessments import exports
 from assessments.models import Assignment, AssignmentStatus, InstrumentVersion
 from tests.assessments.conftest import small_document
 
@@ -117,7 +118,8 @@ def test_a_response_exports_as_a_fhir_questionnaire_response(world, as_uma):
     response = world["uma"].response
     resource = as_uma.get(f"/api/v1/responses/{response.pk}/fhir/").json()
     assert resource["resourceType"] == "QuestionnaireResponse" and resource["status"] == "completed"
-    assert resource["questionnaire"] == "urn:tandem:questionnaire:mood-check|1"
+    assert resource["questionnaire"] == exports.questionnaire_url(response)
+    assert resource["questionnaire"].endswith("/fhir/Questionnaire/mood-check|1")
     answered = {item["linkId"]: item["answer"][0] for item in resource["item"][0]["item"]}
     assert answered["low"]["valueCoding"]["code"] == "2"
     assert resource["authored"].endswith("Z")

@@ -405,13 +405,15 @@ def test_valueset_expansion_is_used_when_there_is_no_compose() -> None:
     assert [(o["code"], o["value"]) for o in item(doc, "q1")["_options"]] == [("n", 0), ("y", 1)]
 
 
-def test_answer_value_set_outside_the_questionnaire_is_skipped_with_a_warning() -> None:
+def test_answer_value_set_outside_the_questionnaire_is_refused_with_its_path() -> None:
     external = {"linkId": "ext-1", "type": "choice", "answerValueSet": "http://loinc.org/vs/LL358-3"}
 
-    doc, warnings = imported(questionnaire(external, choice("q1")))
+    with pytest.raises(DocumentError) as caught:
+        fhir.questionnaire_to_document(questionnaire(choice("q1"), external))
 
-    assert "ext-1" not in {entry["key"] for entry in doc["items"]}
-    assert any("'ext-1'" in warning and "not contained" in warning for warning in warnings)
+    [problem] = caught.value.problems
+    assert problem.path == "$.item[1].answerValueSet"
+    assert "'http://loinc.org/vs/LL358-3'" in problem.message and "not contained" in problem.message
 
 
 def test_non_integer_weight_leaves_the_item_unscored_with_a_warning() -> None:
@@ -480,13 +482,11 @@ def test_open_choice_keeps_its_options_and_warns_about_free_text() -> None:
     assert any("'oc'" in warning and "other than the listed options" in warning for warning in warnings)
 
 
-def test_read_only_and_hidden_questions_are_skipped_with_warnings() -> None:
-    hidden = {**choice("hid"), "extension": [{"url": fhir.HIDDEN, "valueBoolean": True}]}
-
-    doc, warnings = imported(questionnaire(choice("ro", readOnly=True), hidden, choice("q1")))
+def test_read_only_questions_are_skipped_with_warnings() -> None:
+    doc, warnings = imported(questionnaire(choice("ro", readOnly=True), choice("q1")))
 
     assert [entry["key"] for entry in doc["items"]] == ["q1"]
-    assert any("'ro'" in warning for warning in warnings) and any("'hid'" in warning for warning in warnings)
+    assert any("'ro'" in warning for warning in warnings)
 
 
 def test_linkid_with_whitespace_is_sanitised_the_same_way_each_time() -> None:
@@ -633,28 +633,98 @@ def test_group_condition_applies_to_every_item_in_the_group() -> None:
 
 
 @pytest.mark.parametrize(
-    ("condition", "reason"),
+    ("condition", "path", "reason"),
     [
-        ({"question": "later", "operator": "exists", "answerBoolean": True}, "comes later"),
-        ({"question": "nowhere", "operator": "exists", "answerBoolean": True}, "not in the questionnaire"),
-        ({"question": "pic", "operator": "exists", "answerBoolean": True}, "was not imported"),
-        ({"question": "q1", "operator": "=", "answerDate": "2024-01-01"}, "not supported"),
-        ({"question": "q1", "operator": "=", "answerCoding": {"code": "zz"}}, "not supported"),
-        ({"question": "q1", "operator": "~", "answerInteger": 1}, "unknown operator"),
+        ({"question": "later", "operator": "exists", "answerBoolean": True}, ".question", "comes later"),
+        ({"question": "nowhere", "operator": "exists", "answerBoolean": True}, ".question", "not in the questionnaire"),
+        ({"question": "pic", "operator": "exists", "answerBoolean": True}, ".question", "not imported"),
+        ({"question": "dep", "operator": "exists", "answerBoolean": True}, ".question", "depend on itself"),
+        ({"question": "note", "operator": "exists", "answerBoolean": True}, ".question", "asks nothing"),
+        ({"question": "q1", "operator": "=", "answerDate": "2024-01-01"}, ".answerDate", "cannot be compared"),
+        ({"question": "q1", "operator": "=", "answerCoding": {"code": "zz"}}, ".answerCoding", "cannot be compared"),
+        ({"question": "q1", "operator": "~", "answerInteger": 1}, ".operator", "must be one of"),
+        ({"question": "q1", "operator": "exists"}, "", "exactly one answer[x]"),
     ],
 )
-def test_enable_when_that_cannot_be_imported_is_dropped_with_a_warning(condition: dict, reason: str) -> None:
+def test_enable_when_that_cannot_be_honoured_is_refused_with_its_path(condition: dict, path: str, reason: str) -> None:
     resource = questionnaire(
         choice("q1"),
         {"linkId": "pic", "type": "attachment"},
-        {"linkId": "dep", "type": "string", "enableWhen": [condition]},
+        {"linkId": "note", "type": "display", "text": "Read this."},
+        {"linkId": "grp", "type": "group", "item": [{"linkId": "dep", "type": "string", "enableWhen": [condition]}]},
         {"linkId": "later", "type": "string"},
     )
 
-    doc, warnings = imported(resource)
+    with pytest.raises(DocumentError) as caught:
+        fhir.questionnaire_to_document(resource)
 
-    assert item(doc, "dep")["enable_when"] is None
-    assert any(warning.startswith("Item 'dep'") and reason in warning for warning in warnings)
+    [problem] = caught.value.problems
+    assert problem.path == f"$.item[3].item[0].enableWhen[0]{path}"
+    assert reason in problem.message
+
+
+@pytest.mark.parametrize(
+    ("fields", "path"),
+    [
+        ({"enableWhen": "q1"}, "$.item[1].enableWhen"),
+        (
+            {"enableWhen": [{"question": "q1", "operator": "exists", "answerBoolean": True}], "enableBehavior": "one"},
+            "$.item[1].enableBehavior",
+        ),
+    ],
+)
+def test_malformed_enable_when_is_refused_with_its_path(fields: dict, path: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        fhir.questionnaire_to_document(questionnaire(choice("q1"), {"linkId": "dep", "type": "string", **fields}))
+
+    assert [problem.path for problem in caught.value.problems] == [path]
+
+
+def test_a_group_condition_that_cannot_be_combined_with_its_items_is_refused() -> None:
+    either = [
+        {"question": "q1", "operator": "exists", "answerBoolean": True},
+        {"question": "q2", "operator": "exists", "answerBoolean": True},
+    ]
+    own = {"question": "q1", "operator": "=", "answerCoding": {"code": "c1"}}
+    resource = questionnaire(
+        choice("q1"),
+        choice("q2"),
+        {
+            "linkId": "grp",
+            "type": "group",
+            "enableWhen": either,
+            "enableBehavior": "any",
+            "item": [{"linkId": "dep", "type": "string", "enableWhen": [own, either[1]], "enableBehavior": "any"}],
+        },
+    )
+
+    with pytest.raises(DocumentError) as caught:
+        fhir.questionnaire_to_document(resource)
+
+    assert [problem.path for problem in caught.value.problems] == ["$.item[2].item[0].enableWhen"]
+
+
+def test_every_unhonoured_condition_is_reported_at_once() -> None:
+    resource = questionnaire(
+        {
+            "linkId": "a",
+            "type": "string",
+            "enableWhen": [{"question": "b", "operator": "exists", "answerBoolean": True}],
+        },
+        {
+            "linkId": "b",
+            "type": "string",
+            "enableWhen": [{"question": "x", "operator": "exists", "answerBoolean": True}],
+        },
+    )
+
+    with pytest.raises(DocumentError) as caught:
+        fhir.questionnaire_to_document(resource)
+
+    assert [problem.path for problem in caught.value.problems] == [
+        "$.item[0].enableWhen[0].question",
+        "$.item[1].enableWhen[0].question",
+    ]
 
 
 # Export: document to Questionnaire and back.
@@ -776,6 +846,7 @@ def test_export_nests_items_under_their_section_as_groups(hand_doc: dict) -> Non
         ("s-work", "group", ["hours", "stress"]),
         ("s-more", "group", ["support", "notes"]),
         ("thanks", "display", []),
+        ("total", "integer", []),
     ]
     assert {k: resource[k] for k in ("resourceType", "id", "status", "version", "title")} == {
         "resourceType": "Questionnaire",
@@ -1037,7 +1108,7 @@ def test_response_refuses_bad_metadata(hand_doc: dict, fields: dict, message: st
             {"resourceType": "Questionnaire", "item": [{"linkId": "g", "type": "group", "item": "q1"}]},
             ["$.item[0].item"],
         ),
-        ({"resourceType": "Questionnaire", "item": [{"linkId": "pic", "type": "attachment"}]}, ["$.item"]),
+        ({"resourceType": "Questionnaire", "item": [{"linkId": "pic", "type": "attachment"}]}, ["$.item", "$.item[0]"]),
         ({"resourceType": "Questionnaire"}, ["$.item"]),
     ],
 )
@@ -1135,12 +1206,19 @@ good_answer = st.one_of(
     st.builds(lambda value: {"answerBoolean": value}, st.booleans()),
     st.builds(lambda value: {"answerString": value}, st.sampled_from(["x", "A"])),
 )
-good_condition = st.builds(
+any_condition = st.builds(
     lambda question, operator, answer: {"question": question, "operator": operator, **answer},
     questions,
     st.sampled_from(document.OPERATORS),
     good_answer,
 )
+# An unhonourable condition refuses the import, so most plausible conditions look back at the item before.
+exists_condition = st.builds(
+    lambda question, answer: {"question": question, "operator": "exists", "answerBoolean": answer},
+    st.just("^"),
+    st.booleans(),
+)
+good_condition = st.one_of(*[exists_condition] * 6, any_condition)
 good_item = st.fixed_dictionaries(
     {"linkId": st.just("?"), "type": types},
     optional={
@@ -1149,7 +1227,7 @@ good_item = st.fixed_dictionaries(
         "repeats": st.sampled_from([False, False, True]),
         "answerOption": st.lists(good_option, min_size=1, max_size=4),
         "answerValueSet": st.just("#vs"),
-        "enableWhen": st.lists(good_condition, min_size=1, max_size=3),
+        "enableWhen": st.lists(good_condition, min_size=1, max_size=1),
         "enableBehavior": st.sampled_from(["all", "any"]),
         "extension": st.lists(item_extension, max_size=2),
     },
@@ -1238,15 +1316,29 @@ value_set = st.fixed_dictionaries(
 
 
 def relabelled(resource: dict, names: list[str]) -> dict:
-    """The resource with each placeholder linkId replaced by the next name (names repeat once they run out)."""
+    """The resource with each placeholder linkId replaced by the next name (names repeat once they run out).
+
+    A condition on the question "^" is given the linkId of the first item (always a scored question), so
+    that it looks back; on the first item itself it is left out.
+    """
     counter = iter(range(10**6))
+    first: list[str] = []
 
     def walk(nodes: list[dict]) -> list[dict]:
         result = []
         for node in nodes:
             node = dict(node)
+            if isinstance(node.get("enableWhen"), list):
+                node["enableWhen"] = [
+                    {**entry, "question": first[0]}
+                    if isinstance(entry, dict) and entry.get("question") == "^"
+                    else entry
+                    for entry in node["enableWhen"]
+                    if first or not (isinstance(entry, dict) and entry.get("question") == "^")
+                ]
             if node["linkId"] == "?":
                 node["linkId"] = names[next(counter) % len(names)]
+            first[:] = first or [node["linkId"]]
             if isinstance(node.get("item"), list):
                 node["item"] = walk(node["item"])
             result.append(node)
@@ -1256,7 +1348,12 @@ def relabelled(resource: dict, names: list[str]) -> dict:
 
 
 questionnaires = st.fixed_dictionaries(
-    {"resourceType": st.just("Questionnaire"), "item": st.lists(items, min_size=1, max_size=5)},
+    {
+        "resourceType": st.just("Questionnaire"),
+        "item": st.tuples(scored_item, st.lists(items, min_size=1, max_size=4)).map(
+            lambda drawn: [drawn[0], *drawn[1]]
+        ),
+    },
     optional={
         "url": st.text(max_size=20) | json_scalars,
         "name": st.text(max_size=10) | json_scalars,
