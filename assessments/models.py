@@ -339,6 +339,16 @@ class Scale(DraftContent):
     reliability = models.FloatField(
         _("reliability"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(0.999999)]
     )
+    reliable_change_threshold = models.FloatField(
+        _("reliable change (points)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.000001)],
+        help_text=_(
+            "A published reliable-change threshold in score points, instead of a reference SD and reliability."
+        ),
+    )
+    reliable_change_source = models.TextField(_("source of the reliable-change threshold"), blank=True, default="")
 
     objects = InstrumentContentQuerySet.as_manager()
 

@@ -109,6 +109,7 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner
             higher_is_worse=scale["higher_is_worse"],
             reference_sd=scale["reference_sd"],
             reliability=scale["reliability"],
+            **_reliable_change_fields(Scale, scale),
         )
         row.items.set([items_by_key[key] for key in scale["items"]])
         Band.objects.bulk_create(
@@ -125,6 +126,18 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner
             ]
         )
     return version
+
+
+def _reliable_change_fields(model, scale: dict[str, Any]) -> dict[str, Any]:
+    """A scale's published reliable-change threshold as row fields; a data migration older than the fields
+    (whose historical model lacks them) keeps it in the frozen definition only."""
+    if not any(field.name == "reliable_change_threshold" for field in model._meta.get_fields()):
+        return {}
+    criterion = scale.get("reliable_change") or {}
+    return {
+        "reliable_change_threshold": criterion.get("threshold"),
+        "reliable_change_source": criterion.get("source", ""),
+    }
 
 
 def _create_options(model, options: list[dict[str, Any]], **owner: Any) -> None:
@@ -263,6 +276,9 @@ def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
                 "higher_is_worse": scale.higher_is_worse,
                 "reference_sd": scale.reference_sd,
                 "reliability": scale.reliability,
+                "reliable_change": None
+                if scale.reliable_change_threshold is None
+                else {"threshold": scale.reliable_change_threshold, "source": scale.reliable_change_source},
                 "bands": [
                     {"low": b.low, "high": b.high, "label": b.label, "severity": b.severity, "meaning": b.meaning}
                     for b in scale.bands.all()

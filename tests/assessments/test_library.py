@@ -20,8 +20,8 @@ from django.apps import apps as django_apps
 from jsonschema import Draft202012Validator
 
 import assessments
-from assessments import document, results, scoring
-from assessments.models import Instrument, InstrumentVersion
+from assessments import document, results, scoring, services
+from assessments.models import Instrument, InstrumentVersion, Scale
 
 APP = Path(assessments.__file__).resolve().parent
 FILES = {"phq-9": "phq-9-1.0.json", "gad-7": "gad-7-1.0.json", "wsas": "wsas-1.0.json"}
@@ -96,6 +96,30 @@ def test_installing_the_library_into_a_database_without_it_publishes_all_three()
     migration.install(django_apps, None)
     published = InstrumentVersion.objects.published().filter(instrument__slug__in=FILES)
     assert sorted(published.values_list("instrument__slug", flat=True)) == sorted(FILES)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("slug", "points"), [("phq-9", 6), ("gad-7", 4)])
+def test_the_installed_rows_hold_the_reliable_change_threshold(slug: str, points: int) -> None:
+    scale = Scale.objects.get(version__instrument__slug=slug, key="total")
+    assert scale.reliable_change_threshold == points
+    assert "NHS Talking Therapies" in scale.reliable_change_source
+
+
+@pytest.mark.django_db
+def test_a_new_draft_of_a_library_measure_keeps_its_reliable_change_threshold() -> None:
+    published = InstrumentVersion.objects.published().get(instrument__slug="phq-9")
+    draft = services.version_new_draft(published)
+    assert (
+        services.version_document(draft)["scales"][0]["reliable_change"] == raw("phq-9")["scales"][0]["reliable_change"]
+    )
+
+
+@pytest.mark.django_db
+def test_an_imported_and_published_document_keeps_its_reliable_change_threshold() -> None:
+    data = {**raw("gad-7"), "slug": "gad-7-imported"}
+    version, _warnings = services.instrument_import(json.dumps(data), publish=True)
+    assert services.version_document(version)["scales"][0]["reliable_change"]["threshold"] == 4
 
 
 # The documents themselves
