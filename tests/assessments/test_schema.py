@@ -451,8 +451,10 @@ def documents(draw) -> dict:
     questions: list[str] = []
     scorable: dict[str, tuple[int, int]] = {}
     count = draw(st.integers(1, 8))
-    for key in draw(st.lists(ITEM_KEY, min_size=count, max_size=count, unique=True)):
-        kind = draw(st.sampled_from(("single_choice", "integer", *document.ITEM_TYPES)))
+    for index, key in enumerate(draw(st.lists(ITEM_KEY, min_size=count, max_size=count, unique=True))):
+        # The first is a question: a document with nothing to answer is refused.
+        kinds = document.QUESTION_TYPES if index == 0 else ("single_choice", "integer", *document.ITEM_TYPES)
+        kind = draw(st.sampled_from(kinds))
         item, score_range = draw(items(key, kind, answer_scales, questions))
         doc["items"].append(item)
         if kind in document.QUESTION_TYPES:
