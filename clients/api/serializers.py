@@ -300,8 +300,6 @@ class AppointmentBookSerializer(AppointmentChangeSerializer):
     note = TextField(max_length=10000, allow_blank=True, default="", help_text="Private: never emailed.")
 
 
-
-
 class QuestionnairePlanSerializer(StrictModelSerializer):
     """A questionnaire tied to a client's sessions; who made it and when are the server's to set."""
 
