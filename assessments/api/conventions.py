@@ -6,6 +6,7 @@ in ``clients.api``) imports them from here rather than keeping a copy.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters
@@ -93,11 +94,23 @@ class ActionPermission(BasePermission):
 STAFF_PERMISSIONS = [*api_settings.DEFAULT_PERMISSION_CLASSES, ActionPermission]
 
 
+DIGITS = re.compile(r"[0-9]+")
+
+
+class WholeNumberField(forms.IntegerField):
+    """Digits only: Django's own also takes ``1.0`` as 1, which the schema's integer does not allow."""
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and value.strip() and not DIGITS.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.NumberFilter):
-    """A row's id: a whole number, so that ``?respondent=1e99`` is a 400 rather than a database error."""
+    """A row's id: a whole number, so that ``?respondent=1e99`` or ``1.0`` is a 400 rather than a guess."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)

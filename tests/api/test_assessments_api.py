@@ -102,6 +102,12 @@ def test_assignments_are_filtered_by_status_respondent_and_instrument(world, as_
     assert as_tess.get("/api/v1/assignments/?status=lost").status_code == 400
 
 
+@pytest.mark.parametrize("value", ["1.0", "1e3", "%2B1", "0x1", "\u0661"])
+def test_an_id_filter_takes_digits_only(world, as_tess, value):
+    response = as_tess.get(f"/api/v1/responses/?respondent={value}")
+    assert response.status_code == 400 and "respondent" in response.json()
+
+
 def test_a_response_carries_answers_scores_and_flags(world, as_uma):
     response = world["uma"].response
     body = as_uma.get(f"/api/v1/responses/{response.pk}/").json()
