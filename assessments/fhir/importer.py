@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.document import FORMAT, MAX_TEXT, QUESTION_TYPES, DocumentError, Problem
-from assessments.fhir import metadata
+from assessments.fhir import measures, metadata
 from assessments.fhir.items import convert_children
 from assessments.fhir.options import collect_value_sets
 from assessments.fhir.primitives import kind_of, quote
-from assessments.fhir.scales import total_scales
+from assessments.fhir.scales import report_what_is_missing, total_scales
 from assessments.fhir.state import ImportState
 from assessments.fhir.structure import assign_keys, survey
 
@@ -47,6 +47,8 @@ def questionnaire_to_document(resource: object) -> tuple[dict[str, Any], list[st
         "scales": total_scales(state),
         "risk_items": [],
     }
+    if not measures.apply_profile(state, doc):
+        report_what_is_missing(state, doc)
     return doc, state.warnings
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.document import MAX_TEXT
-from assessments.fhir import conditions, options, scales
+from assessments.fhir import conditions, measures, options, scales
 from assessments.fhir.extensions import MAX_VALUE, MIN_VALUE, extension, is_calculated, is_hidden
 from assessments.fhir.primitives import MAX_NUMBER, clean, is_int, kind_of, quote
 from assessments.fhir.state import Imported, ImportState, Option
@@ -29,6 +29,7 @@ def convert_children(state: ImportState, container: dict, inherited: dict | None
         if is_hidden(node) and not scales.is_total(node, node["type"]):
             _leave_hidden(state, node, link_id)
             continue
+        state.codes[link_id] = measures.item_codes(node)
         effective = conditions.combine(state, inherited, conditions.enable_when(state, node, link_id), link_id)
         item = convert(state, node, link_id, node["type"], effective)
         if item is None:

@@ -95,6 +95,21 @@ def total_label(node: dict) -> str:
     return next((clean(label, 200).strip() for label in labels if isinstance(label, str) and label.strip()), "")
 
 
+def report_what_is_missing(state: ImportState, doc: dict[str, Any]) -> None:
+    """What a scored questionnaire the library does not know lacks before it can be published and flag risk."""
+    for scale in doc["scales"]:
+        if not scale["bands"]:
+            state.note(
+                f"Scale {scale['key']!r} needs bands before it can be published: FHIR has no place for them, so add "
+                "them (and check the clinical cut-off and direction)."
+            )
+    if doc["scales"] and not doc["risk_items"]:
+        state.note(
+            "No risk items are set: no answer raises a flag whatever the score, so set any question that needs "
+            "attention on its own (such as one about self-harm)."
+        )
+
+
 def total_scales(state: ImportState) -> list[dict[str, Any]]:
     """The total scale over every weighted item, or none if no item carries weights."""
     weighted = [
@@ -108,10 +123,6 @@ def total_scales(state: ImportState) -> list[dict[str, Any]]:
         if state.total is not None:
             state.warn(state.total[0], "no answers carry weights, so there is no total to calculate; skipped.")
         return []
-    state.note(
-        "Scale 'total' has no bands: FHIR has no place for them, so add bands (and check the clinical "
-        "cutoff and direction) before publishing."
-    )
     label = state.total[1].strip() if state.total else ""
     return [
         {

@@ -46,6 +46,8 @@ class ImportState:
     value_sets: dict[str, dict] = field(default_factory=dict)
     #: The linkId and label of the calculated item that becomes the total scale.
     total: tuple[str, str] | None = None
+    #: linkId → the LOINC codes it carries (its code list, or a linkId that is a code), to recognise measures.
+    codes: dict[str, set[str]] = field(default_factory=dict)
     #: Why each question that a respondent would have answered was left out, at its JSON path.
     left_out: list[Problem] = field(default_factory=list)
 
