@@ -14,7 +14,10 @@ def signed_in_owner(demo, bundled_questionnaire, sign_in):
     return sign_in("tess@demo", "tandem-demo-tess")
 
 
-def test_an_owner_previews_and_publishes_a_new_version(signed_in_owner, live_server, screenshot, django_db_blocker):
+def test_an_owner_copies_a_library_questionnaire_adapts_and_publishes_it(
+    signed_in_owner, live_server, screenshot, django_db_blocker
+):
+    """The library's questionnaire is read-only to a practice: Tess makes her own copy, then publishes it."""
     page = signed_in_owner
     original = InstrumentVersion.objects.get(instrument__slug="interdependence-in-relationships")
     page.goto(f"{live_server.url}/admin/assessments/instrumentversion/{original.pk}/change/")
@@ -23,16 +26,20 @@ def test_an_owner_previews_and_publishes_a_new_version(signed_in_owner, live_ser
     page.wait_for_url("**/preview/")
     assert page.get_by_role("group", name="I know what matters to me").count() == 1
     screenshot("1-preview")
-    page.go_back()
-    page.get_by_role("button", name="Edit as a new version").click()
-    page.wait_for_selector("text=is a draft copy of version 1")
-    screenshot("2-draft")
+    page.goto(f"{live_server.url}/admin/assessments/instrument/{original.instrument_id}/change/")
+    page.get_by_role("button", name="Make a copy for my practice").click()
+    page.wait_for_selector("text=is now your own draft")
+    screenshot("2-own-draft")
     page.get_by_label("Version label").fill("1.1")
     page.get_by_role("button", name="Save and continue editing").click()
     page.wait_for_selector("text=was changed successfully")
     page.get_by_role("button", name="Publish").click()
-    page.wait_for_selector("text=Published. Earlier published versions are now retired.")
+    page.wait_for_selector("text=Published.")
     screenshot("3-published")
-    versions = dict(InstrumentVersion.objects.values_list("number", "status"))
-    assert versions == {1: InstrumentStatus.RETIRED, 2: InstrumentStatus.PUBLISHED}
-    assert InstrumentVersion.objects.get(number=2).label == "1.1"
+    copy = InstrumentVersion.objects.get(instrument__owner__isnull=False)
+    assert (copy.status, copy.label) == (InstrumentStatus.PUBLISHED, "1.1")
+    assert copy.instrument.owner.memberships.filter(user__username="tess@demo").exists()
+    original.refresh_from_db()
+    assert (
+        original.status == InstrumentStatus.PUBLISHED and original.instrument.owner is None
+    )  # the library's, untouched
