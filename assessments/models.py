@@ -106,6 +106,12 @@ class InstrumentVersion(models.Model):
     description = models.TextField(_("description for the therapist"), blank=True)
     instructions = models.TextField(_("instructions for the respondent"), blank=True)
     copyright = models.TextField(_("copyright and licence"), blank=True)
+    url = models.CharField(
+        _("canonical URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("The URL other systems know this questionnaire by, such as the imported FHIR Questionnaire's."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=InstrumentStatus.choices, default=InstrumentStatus.DRAFT
     )

@@ -70,6 +70,8 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner
         description=doc["description"],
         instructions=doc["instructions"],
         copyright=doc["copyright"],
+        # Only when given: the data migrations that install library documents run before the field exists.
+        **({"url": doc["url"]} if doc.get("url") else {}),
     )
     scales_by_key = {}
     for answer_scale in doc["answer_scales"]:
@@ -260,6 +262,7 @@ def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
         "description": version.description,
         "instructions": version.instructions,
         "copyright": version.copyright,
+        "url": version.url,
         "answer_scales": [
             {"key": scale.key, "label": scale.label, "options": options(scale.options.all())} for scale in answer_scales
         ],

@@ -8,9 +8,9 @@ import copy
 import pytest
 from django.urls import reverse
 
-from assessments import document, fhir, services
+from assessments import document, exports, fhir, services
 from assessments.document import DocumentError
-from assessments.models import Instrument, InstrumentVersion
+from assessments.models import Instrument, InstrumentVersion, Response
 from tests.assessments import fhir_documents as docs
 
 CASES = [
@@ -276,3 +276,20 @@ def test_a_hidden_item_never_appears_on_the_clients_page(client, open_assignment
     shown = b"".join(page.content for page in pages)
     assert docs.MEASURES["phq9"]["items"][0][1].encode() in shown  # the form itself is there
     assert STAFF_ONLY.encode() not in shown and b"HIDDEN QUESTION" not in shown
+
+
+def test_the_url_and_version_are_stored_and_name_the_questionnaire_in_every_export(make_version, cara) -> None:
+    resource = docs.questionnaire("gad7", "sdc-contained-valueset")
+    version = make_version(with_bands(resource))
+    doc = services.version_document(version)
+    answers = everything(resource, 1)
+    response = Response.objects.create(version=version, respondent=cara, answers=answers, scores={})
+
+    bundle = exports.responses_fhir_bundle([response])
+
+    expected = f"{resource['url']}|2.1.0"
+    assert bundle["entry"][0]["resource"]["questionnaire"] == expected
+    assert exports.questionnaire_url(response) == expected
+    assert exports.questionnaire_resource(doc)["url"] == resource["url"]
+    assert services.version_export(version)["url"] == resource["url"]
+    assert services.version_document(services.version_new_draft(version))["url"] == resource["url"]
