@@ -61,8 +61,8 @@ def may_change(request: HttpRequest, instrument_id: int) -> bool:
     return cache[instrument_id]
 
 
-class InstrumentScopedAdmin(admin.ModelAdmin):
-    """Instruments and what hangs off them, seen through ``for_user``; anything else is a 404."""
+class ForUserAdmin(admin.ModelAdmin):
+    """Every row through its queryset's ``for_user``: what this user may not see is a 404."""
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).for_user(request.user)
@@ -72,6 +72,10 @@ class InstrumentScopedAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404(_("Not found."))
         return obj
+
+
+class InstrumentScopedAdmin(ForUserAdmin):
+    """Instruments and what hangs off them: the library and the user's practices' own."""
 
 
 class DraftOnlyMixin:
@@ -513,17 +517,8 @@ class ScaleAdmin(ContentAdmin):
 # --- Assignments, responses and repeating questionnaires: what therapists see of their respondents ----------------
 
 
-class RespondentScopedAdmin(admin.ModelAdmin):
-    """Rows about respondents the host's hooks let this user see; everything else is a 404."""
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).for_user(request.user)
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(_("Not found."))
-        return obj
+class RespondentScopedAdmin(ForUserAdmin):
+    """Rows about respondents the host's hooks let this user see."""
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # records of care: erasure is its own, audited, process

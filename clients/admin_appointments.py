@@ -360,17 +360,7 @@ class QuestionnairePlanAdmin(ScopedModelAdmin):
     search_fields = ["client__first_name", "client__last_name", "client__email", "instrument__title"]
     list_select_related = ["client", "instrument"]
     autocomplete_fields = ["client"]
-    fields = [
-        "client",
-        "instrument",
-        ("hours", "timing"),
-        "expires_in_days",
-        "message",
-        "release_scores",
-        "active",
-        "created_by",
-        "created_at",
-    ]
+    fields = ["client", "instrument", ("hours", "timing"), *QuestionnairePlan.SENDING_FIELDS]
     readonly_fields = ["created_by", "created_at"]
     inlines = [PlannedAssignmentInline]
 

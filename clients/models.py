@@ -331,6 +331,9 @@ class QuestionnairePlan(models.Model):
     ``assignment_create``; each decision (sent or skipped) is a ``PlannedAssignment`` row.
     """
 
+    #: What a plan says about each questionnaire it sends, after when: shown in this order by the admin and the API.
+    SENDING_FIELDS = ("expires_in_days", "message", "release_scores", "active", "created_by", "created_at")
+
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="questionnaire_plans", verbose_name=_("client")
     )

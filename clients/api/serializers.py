@@ -311,19 +311,7 @@ class QuestionnairePlanSerializer(StrictModelSerializer):
 
     class Meta:
         model = QuestionnairePlan
-        fields = [
-            "id",
-            "client",
-            "instrument",
-            "timing",
-            "hours",
-            "expires_in_days",
-            "message",
-            "release_scores",
-            "active",
-            "created_by",
-            "created_at",
-        ]
+        fields = ["id", "client", "instrument", "timing", "hours", *QuestionnairePlan.SENDING_FIELDS]
         read_only_fields = ["id", "active", "created_by", "created_at"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
