@@ -294,7 +294,21 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
     list_select_related = ["instrument"]
     readonly_fields = ["instrument", "number", "status", "published_at", "retired_at", "based_on_link"]
     fieldsets = [
-        (None, {"fields": ["instrument", "number", "label", "status", "published_at", "retired_at", "based_on_link"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "instrument",
+                    "number",
+                    "label",
+                    "status",
+                    "published_at",
+                    "retired_at",
+                    "based_on_link",
+                    "couples",
+                ]
+            },
+        ),
         (_("What people read"), {"fields": ["title", "description", "instructions", "copyright"]}),
     ]
     inlines = [AnswerScaleInline, ItemInline, ScaleInline]

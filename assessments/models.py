@@ -41,6 +41,13 @@ class ItemType(models.TextChoices):
     TEXT = "text", _("Free text")
 
 
+class Healthy(models.TextChoices):
+    """Which answers to a question are healthy for a relationship, for comparing two partners' answers."""
+
+    HIGH = "high", _("Higher answers")
+    LOW = "low", _("Lower answers")
+
+
 class ScaleMethod(models.TextChoices):
     SUM = "sum", _("Sum")
     MEAN = "mean", _("Mean")
@@ -112,6 +119,11 @@ class InstrumentVersion(models.Model):
         blank=True,
         help_text=_("The URL other systems know this questionnaire by, such as the imported FHIR Questionnaire's."),
     )
+    couples = models.BooleanField(
+        _("suited to couples"),
+        default=False,
+        help_text=_("Each partner answers on their own; the couple report compares their answers item by item."),
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=InstrumentStatus.choices, default=InstrumentStatus.DRAFT
     )
@@ -131,7 +143,16 @@ class InstrumentVersion(models.Model):
 
     objects = InstrumentVersionQuerySet.as_manager()
 
-    CONTENT_FIELDS = ("instrument_id", "number", "label", "title", "description", "instructions", "copyright")
+    CONTENT_FIELDS = (
+        "instrument_id",
+        "number",
+        "label",
+        "title",
+        "description",
+        "instructions",
+        "copyright",
+        "couples",
+    )
 
     class Meta:
         ordering = ["instrument", "-number"]
@@ -236,6 +257,13 @@ class Item(DraftContent):
     reverse_keyed = models.BooleanField(
         _("reverse-keyed"), default=False, help_text=_("Scored the other way round: min + max - answer.")
     )
+    healthy = models.CharField(
+        _("healthy answers"),
+        max_length=4,
+        choices=Healthy.choices,
+        blank=True,
+        help_text=_("For couples: which answers are healthy. Empty: derived from the scoring."),
+    )
     answer_scale = models.ForeignKey(
         AnswerScale, on_delete=models.RESTRICT, null=True, blank=True, related_name="items"
     )
@@ -261,7 +289,10 @@ class Item(DraftContent):
         ordering = ["version", "order", "pk"]
         verbose_name = _("item")
         verbose_name_plural = _("items")
-        constraints = [models.UniqueConstraint(fields=["version", "key"], name="item_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="item_key_unique"),
+            models.CheckConstraint(condition=models.Q(healthy__in=["", *Healthy.values]), name="item_healthy_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.text[:60]}"
@@ -274,6 +305,8 @@ class Item(DraftContent):
         choice = self.type in (ItemType.SINGLE_CHOICE, ItemType.MULTIPLE_CHOICE)
         if self.reverse_keyed and self.type != ItemType.SINGLE_CHOICE:
             errors["reverse_keyed"] = _("Only single-choice items can be reverse-keyed.")
+        if self.healthy and self.type not in (ItemType.SINGLE_CHOICE, ItemType.INTEGER):
+            errors["healthy"] = _("Only single-choice and whole-number items have answers to compare.")
         if self.answer_scale_id and not choice:
             errors["answer_scale"] = _("Only choice items have answers to choose from.")
         if self.answer_scale_id and self.version_id and self.answer_scale.version_id != self.version_id:

@@ -70,8 +70,9 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner
         description=doc["description"],
         instructions=doc["instructions"],
         copyright=doc["copyright"],
-        # Only when given: the data migrations that install library documents run before the field exists.
+        # Only when given: the data migrations that install library documents run before the fields exist.
         **({"url": doc["url"]} if doc.get("url") else {}),
+        **({"couples": True} if doc.get("couples") else {}),
     )
     scales_by_key = {}
     for answer_scale in doc["answer_scales"]:
@@ -95,6 +96,7 @@ def version_create_from_document(doc: dict[str, Any], *, apps=global_apps, owner
             enable_when=item["enable_when"],
             risk_threshold=risk["threshold"] if risk else None,
             risk_label=risk["label"] if risk else "",
+            **({"healthy": item["healthy"]} if item.get("healthy") else {}),
         )
         _create_options(AnswerOption, item["options"], item=row)
         items_by_key[item["key"]] = row
@@ -243,6 +245,8 @@ def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
             data["required"] = True
         if item.reverse_keyed:
             data["reverse_keyed"] = True
+        if item.healthy:
+            data["healthy"] = item.healthy
         if item.answer_scale_id:
             data["answer_scale"] = item.answer_scale.key
         elif item.type in (document.ITEM_TYPES[2], document.ITEM_TYPES[3]) or item.options.all():
@@ -263,6 +267,7 @@ def _document_from_rows(version: InstrumentVersion) -> dict[str, Any]:
         "instructions": version.instructions,
         "copyright": version.copyright,
         "url": version.url,
+        "couples": version.couples,
         "answer_scales": [
             {"key": scale.key, "label": scale.label, "options": options(scale.options.all())} for scale in answer_scales
         ],

@@ -8,6 +8,7 @@ from typing import Any
 ITEM_DEFAULTS: dict[str, Any] = {
     "required": False,
     "reverse_keyed": False,
+    "healthy": None,
     "answer_scale": "",
     "options": [],
     "min": None,
@@ -17,11 +18,12 @@ ITEM_DEFAULTS: dict[str, Any] = {
 
 
 def exported(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A parsed document in its canonical form for ``json.dumps``: item fields at their defaults, and an empty
-    ``url``, are left out."""
+    """A parsed document in its canonical form for ``json.dumps``: item fields at their defaults, an empty
+    ``url`` and a false ``couples``, are left out."""
     clean = dict(doc)
-    if not clean.get("url"):
-        clean.pop("url", None)
+    for optional in ("url", "couples"):  # left out when empty or false, as documents written before them did
+        if not clean.get(optional):
+            clean.pop(optional, None)
     clean["items"] = [
         {
             key: [_exported_option(option) for option in value] if key == "options" else value

@@ -15,6 +15,7 @@ ITEM_FIELDS = (
     "text",
     "required",
     "reverse_keyed",
+    "healthy",
     "answer_scale",
     "options",
     "min",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.document.checker import Checker
+from assessments.document.couples import parse_healthy
 from assessments.document.format import (
     ITEM_FIELDS,
     ITEM_TYPES,
@@ -47,6 +48,7 @@ def _item(check: Checker, raw: object, index: int, answer_scales: dict[str, dict
     item["reverse_keyed"] = check.flag(data, "reverse_keyed", where, False)
     if item["reverse_keyed"] and kind != "single_choice":
         check.add(f"{where}.reverse_keyed", "only single-choice items can be reverse-keyed")
+    item["healthy"] = parse_healthy(check, data, where, kind)
     item["answer_scale"], item["options"] = _choices(check, data, where, kind, answer_scales)
     item["min"], item["max"] = _bounds(check, data, where, kind)
     item["enable_when"] = _enable_when(check, data.get("enable_when"), f"{where}.enable_when", key, seen)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessments.document.checker import Checker
+from assessments.document.couples import derive_healthy
 from assessments.document.format import FORMAT, SLUG_PATTERN, DocumentError, Problem
 from assessments.document.items import parse_items
 from assessments.document.options import parse_answer_scales
@@ -24,6 +25,7 @@ TOP_FIELDS = {
     "description",
     "instructions",
     "copyright",
+    "couples",
     "answer_scales",
     "items",
     "scales",
@@ -43,6 +45,7 @@ def parse(data: object) -> dict[str, Any]:
     items_by_key = {item["key"]: item for item in doc["items"]}
     doc["scales"] = parse_scales(check, top, items_by_key)
     doc["risk_items"] = parse_risk_items(check, top, items_by_key)
+    derive_healthy(check, doc)
     if check.problems:
         raise DocumentError(check.problems)
     try:
@@ -68,6 +71,7 @@ def _header(check: Checker, top: dict) -> dict[str, Any]:
         "description": check.text(top, "description", "$"),
         "instructions": check.text(top, "instructions", "$"),
         "copyright": check.text(top, "copyright", "$"),
+        "couples": check.flag(top, "couples", "$", False),
     }
     if any(character.isspace() for character in doc["url"]):
         check.add("$.url", "must not contain spaces")

@@ -102,7 +102,7 @@ def bundled_questionnaire(db):
 
     instrument = Instrument.objects.filter(slug="interdependence-in-relationships").first()
     if instrument is None or instrument.published_version is None:
-        path = Path(assessments.__file__).parent / "data" / "interdependence-in-relationships-1.0.json"
+        path = Path(assessments.__file__).parent / "data" / "interdependence-in-relationships-1.1.json"
         version, _warnings = services.instrument_import(path.read_bytes(), publish=True)
         return version
     return instrument.published_version

@@ -19,7 +19,7 @@ def test_an_owner_copies_a_library_questionnaire_adapts_and_publishes_it(
 ):
     """The library's questionnaire is read-only to a practice: Tess makes her own copy, then publishes it."""
     page = signed_in_owner
-    original = InstrumentVersion.objects.get(instrument__slug="interdependence-in-relationships")
+    original = InstrumentVersion.objects.published().get(instrument__slug="interdependence-in-relationships")
     page.goto(f"{live_server.url}/admin/assessments/instrumentversion/{original.pk}/change/")
     assert page.get_by_text("its content is frozen").is_visible()
     page.get_by_role("link", name="Preview as the client sees it").click()
