@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import widgets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -21,8 +23,15 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Instrument, InstrumentStatus
-from clients import appointments
-from clients.models import Appointment, AppointmentStatus, PlannedAssignment, QuestionnairePlan
+from clients import appointments, wallclock
+from clients.models import (
+    DURATION_MESSAGE,
+    DURATION_MINUTES,
+    Appointment,
+    AppointmentStatus,
+    PlannedAssignment,
+    QuestionnairePlan,
+)
 from practice.admin import ScopedModelAdmin
 from practice.mail.models import OutboundEmail
 from practice.models import Practice
@@ -111,6 +120,80 @@ class WhenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WallClockField(forms.SplitDateTimeField):
+    """A date and a time as the clock reads them (naive): the form turns them into an instant, because only it
+    knows the zone and can ask which one is meant when the clock reading happens twice."""
+
+    def compress(self, data_list):
+        if not data_list:
+            return None
+        if data_list[0] in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_date"], code="invalid_date")
+        if data_list[1] in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_time"], code="invalid_time")
+        return datetime.datetime.combine(*data_list)
+
+
+class AppointmentForm(forms.ModelForm):
+    """The start in the practice's zone (the admin runs each page under it). A time in the spring gap is refused
+    with the nearest valid times; one in the autumn overlap brings up a choice between its two passes, with their
+    offsets. The length says its real bounds."""
+
+    starts_at = WallClockField(label=_("starts"), widget=widgets.AdminSplitDateTime)
+    starts_at_occurrence = forms.ChoiceField(
+        label=_("which one"),
+        choices=[(name, name) for name in wallclock.OCCURRENCES],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("length (minutes)"),
+        initial=50,
+        min_value=DURATION_MINUTES[0],
+        max_value=DURATION_MINUTES[1],
+        error_messages={"min_value": DURATION_MESSAGE, "max_value": DURATION_MESSAGE},
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["starts_at", "duration_minutes"]  # the admin's fieldsets name the rest
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "starts_at_occurrence" in self.fields:
+            self.initial["starts_at_occurrence"] = wallclock.occurrence_of(
+                self.instance.starts_at, timezone.get_current_timezone()
+            )
+
+    def _offer_occurrences(self, reading: wallclock.Reading) -> None:
+        field = self.fields["starts_at_occurrence"]
+        first, second = reading.candidates
+        field.choices = [
+            ("first", gettext("The first %(time)s") % {"time": wallclock.describe(first)}),
+            ("second", gettext("The second %(time)s") % {"time": wallclock.describe(second)}),
+        ]
+        field.widget = forms.RadioSelect(choices=field.choices)
+        field.help_text = gettext("The clocks go back that night, so this time happens twice.")
+
+    def clean(self):
+        cleaned = super().clean()
+        wall = cleaned.get("starts_at")
+        if not isinstance(wall, datetime.datetime):
+            return cleaned
+        if self.instance.pk and "starts_at" not in self.changed_data:
+            cleaned["starts_at"] = self.instance.starts_at  # unchanged: the same instant, whichever pass it is
+            return cleaned
+        zone = timezone.get_current_timezone()
+        reading = wallclock.read(wall, zone)
+        if reading.kind == "overlap" and "starts_at_occurrence" in self.fields:
+            self._offer_occurrences(reading)
+        try:
+            cleaned["starts_at"] = wallclock.to_instant(wall, zone, occurrence=cleaned.get("starts_at_occurrence"))
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
 #: Set by the use cases (booking, changes, reminders), shown read-only.
 SERVER_MANAGED = [
     "status",
@@ -127,6 +210,7 @@ SERVER_MANAGED = [
 
 @admin.register(Appointment)
 class AppointmentAdmin(ScopedModelAdmin):
+    form = AppointmentForm
     list_display = ["when", "client", "therapist_name", "kind", "duration_minutes", "status", "reminders_sent"]
     list_display_links = ["when"]
     list_filter = [WhenFilter, "status", "kind", ("therapist", admin.RelatedOnlyFieldListFilter)]
@@ -138,7 +222,7 @@ class AppointmentAdmin(ScopedModelAdmin):
     autocomplete_fields = ["client"]
     actions = ["cancel_selected", "mark_completed", "mark_no_show"]
     fieldsets = [
-        (None, {"fields": ["client", "therapist", "starts_at", "duration_minutes"]}),
+        (None, {"fields": ["client", "therapist", "starts_at", "starts_at_occurrence", "duration_minutes"]}),
         (_("Where"), {"fields": ["kind", "location", "meeting_url"]}),
         (_("Private"), {"fields": ["note"]}),
         (_("Status and emails"), {"fields": SERVER_MANAGED}),
@@ -161,7 +245,7 @@ class AppointmentAdmin(ScopedModelAdmin):
     def next_reminder(self, obj: Appointment) -> str:
         if obj.next_reminder_at is None or obj.status != AppointmentStatus.BOOKED:
             return "—"
-        return f"{timezone.localtime(obj.next_reminder_at, obj.time_zone):%a %d %b %Y, %H:%M}"
+        return f"{timezone.localtime(obj.next_reminder_at, obj.time_zone):%a %d %b %Y, %H:%M %Z}"
 
     @admin.display(description=_("emails to the client"))
     def emails_sent(self, obj: Appointment) -> str:
@@ -201,7 +285,14 @@ class AppointmentAdmin(ScopedModelAdmin):
         if obj is not None:
             readonly.append("client")  # an appointment stays with its client; book a new one instead
             if obj.status != AppointmentStatus.BOOKED:
-                readonly += ["therapist", "starts_at", "duration_minutes", "kind", "location", "meeting_url"]
+                readonly += [
+                    "therapist",
+                    "starts_at",
+                    "duration_minutes",
+                    "kind",
+                    "location",
+                    "meeting_url",
+                ]
         return readonly
 
     def _object_zone(self, request: HttpRequest, object_id: str | None) -> zoneinfo.ZoneInfo:

@@ -11,7 +11,7 @@ task or a concurrent worker finds it taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clients import app_settings, emails
+from clients import app_settings, emails, wallclock
 from clients.models import (
     Appointment,
     AppointmentKind,
@@ -66,9 +66,14 @@ class Slot(NamedTuple):
 
 
 def reminder_slots(starts_at: datetime) -> list[Slot]:
-    """The reminder slots of an appointment starting at ``starts_at``, earliest first (from settings)."""
+    """The reminder slots of an appointment starting at ``starts_at``, earliest first (from settings).
+
+    "24 hours before" is 24 real hours before the start instant, so the arithmetic is in UTC: on a local
+    clock it would be 23 or 25 hours across a clock change.
+    """
+    start = starts_at.astimezone(UTC)
     return [
-        Slot(starts_at - offset, int(offset.total_seconds() // 60))
+        Slot(start - offset, int(offset.total_seconds() // 60))
         for offset in app_settings.appointment_reminder_offsets()
     ]
 
@@ -84,6 +89,17 @@ def _arm(appointment: Appointment, now: datetime) -> None:
 # --- Booking, changing, cancelling -----------------------------------------------------------------------------
 
 
+def instant(starts_at: datetime) -> datetime:
+    """A start as the instant it names, in UTC: an aware time that exists and happens once where it is read.
+
+    A local time in the spring gap or the autumn overlap is refused, saying why and what to pick instead;
+    the admin and the API resolve those with the person before calling the services.
+    """
+    if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": [_("The start needs a time zone.")]}, code="naive")
+    return wallclock.checked_instant(starts_at)
+
+
 def _lock_diaries(appointment: Appointment) -> None:
     """Serialise bookings per therapist and per client, always in that order (a no-op on SQLite, whose
     write transactions are serial anyway)."""
@@ -95,7 +111,8 @@ def _lock_diaries(appointment: Appointment) -> None:
 
 
 def _save_guarded(appointment: Appointment, **kwargs: Any) -> None:
-    """Save; the database's own overlap guard (PostgreSQL) becomes the same clear message as the check."""
+    """Save; the database's own guards become clear messages, never a constraint's name: the overlap guard
+    (PostgreSQL) the same as the check's, a check constraint its own ``violation_error_message``."""
     try:
         with transaction.atomic():
             appointment.save(**kwargs)
@@ -104,6 +121,9 @@ def _save_guarded(appointment: Appointment, **kwargs: Any) -> None:
             raise ValidationError(
                 {"starts_at": [_("The therapist already has an appointment at that time.")]}, code="conflict"
             ) from exc
+        for constraint in Appointment._meta.constraints:
+            if constraint.name in str(exc):
+                raise ValidationError(constraint.get_violation_error_message(), code="invalid") from exc
         raise
 
 
@@ -144,8 +164,6 @@ def appointment_book(
     and arms its reminders. A past one is recorded quietly, for the history.
     """
     now = _now(now)
-    if timezone.is_naive(starts_at):
-        raise ValidationError({"starts_at": [_("The start needs a time zone.")]})
     appointment = Appointment(
         client=client,
         therapist=therapist,
@@ -157,6 +175,7 @@ def appointment_book(
         note=note,
         booked_by=booked_by,
     )
+    appointment.starts_at = instant(starts_at)
     _lock_diaries(appointment)
     appointment.full_clean()
     _arm(appointment, now)
@@ -178,6 +197,8 @@ def appointment_change(*, appointment: Appointment, now: datetime | None = None,
     unknown = set(changes) - set(CHANGEABLE)
     if unknown:
         raise TypeError(f"appointment_change() cannot change {', '.join(sorted(unknown))}")
+    if "starts_at" in changes:
+        changes["starts_at"] = instant(changes["starts_at"])
     locked = _locked(appointment)
     changed = set()
     for name, value in changes.items():

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import icalendar
 from django.utils import timezone
 
+from clients import wallclock
+
 if TYPE_CHECKING:
     from clients.models import Appointment
 
@@ -41,6 +43,17 @@ def therapist_name(appointment: Appointment) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def invitation_times(appointment: Appointment) -> tuple[datetime.datetime, datetime.datetime]:
+    """DTSTART and DTEND: local times with the practice's TZID, or both in UTC when either falls in the second
+    pass of an hour the clocks repeat, because a calendar reads a repeated local time as its first pass
+    (RFC 5545, 3.3.5) and would show it an hour early."""
+    start, end = appointment.local_start, appointment.local_end
+    zone = appointment.time_zone
+    if wallclock.occurrence_of(start, zone) == "second" or wallclock.occurrence_of(end, zone) == "second":
+        return start.astimezone(datetime.UTC), end.astimezone(datetime.UTC)
+    return start, end
+
+
 def appointment_calendar(
     appointment: Appointment, *, method: str = REQUEST, now: datetime.datetime | None = None
 ) -> icalendar.Calendar:
@@ -48,7 +61,7 @@ def appointment_calendar(
     if method not in (REQUEST, CANCEL):
         raise ValueError(f"Unknown iTIP method {method!r}")
     client, practice = appointment.client, appointment.client.practice
-    start, end = appointment.local_start, appointment.local_end
+    start, end = invitation_times(appointment)
 
     event = icalendar.Event()
     event.add("uid", event_uid(appointment))

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clients import wallclock
 from clients.managers import (
     AppointmentQuerySet,
     ClientQuerySet,
@@ -163,6 +164,8 @@ class AppointmentKind(models.TextChoices):
 #: Statuses that hold the therapist's time: only a cancelled appointment frees it.
 HOLDS_TIME = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
 DURATION_MINUTES = (5, 600)
+#: What a person is told about a length outside ``DURATION_MINUTES``, wherever it was entered.
+DURATION_MESSAGE = _("A session lasts from 5 to 600 minutes (10 hours).")
 
 
 class Appointment(models.Model):
@@ -181,7 +184,10 @@ class Appointment(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("length (minutes)"),
         default=50,
-        validators=[MinValueValidator(DURATION_MINUTES[0]), MaxValueValidator(DURATION_MINUTES[1])],
+        validators=[
+            MinValueValidator(DURATION_MINUTES[0], message=DURATION_MESSAGE),
+            MaxValueValidator(DURATION_MINUTES[1], message=DURATION_MESSAGE),
+        ],
     )
     ends_at = models.DateTimeField(_("ends"), editable=False)
     kind = models.CharField(
@@ -238,9 +244,12 @@ class Appointment(models.Model):
                     duration_minutes__gte=DURATION_MINUTES[0], duration_minutes__lte=DURATION_MINUTES[1]
                 ),
                 name="appointment_duration_valid",
+                violation_error_message=DURATION_MESSAGE,
             ),
             models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after"
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="appointment_ends_after",
+                violation_error_message=_("The end must come after the start."),
             ),
         ]
 
@@ -251,6 +260,8 @@ class Appointment(models.Model):
         return f"{self.client} · {when}" if self.client_id else when
 
     def save(self, *args, **kwargs) -> None:
+        if isinstance(self.starts_at, datetime.datetime) and timezone.is_aware(self.starts_at):
+            self.starts_at = self.starts_at.astimezone(datetime.UTC)
         self.ends_at = self.computed_end()
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "ends_at"}
@@ -260,10 +271,20 @@ class Appointment(models.Model):
         self.ends_at = self.computed_end()
         super().full_clean(*args, **kwargs)
 
+    def validate_constraints(self, exclude=None) -> None:
+        """The end derives from the length: a length already refused leaves nothing more to say about the end."""
+        exclude = set(exclude or ())
+        if "duration_minutes" in exclude or "starts_at" in exclude:
+            exclude.add("ends_at")
+        super().validate_constraints(exclude=exclude)
+
     def computed_end(self) -> datetime.datetime | None:
+        """The start plus the length in real minutes: the arithmetic is in UTC, never on a local clock."""
         if not isinstance(self.starts_at, datetime.datetime) or not isinstance(self.duration_minutes, int):
             return None
-        return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
+        if timezone.is_naive(self.starts_at):
+            return None
+        return self.starts_at.astimezone(datetime.UTC) + datetime.timedelta(minutes=self.duration_minutes)
 
     @property
     def time_zone(self) -> zoneinfo.ZoneInfo:
@@ -310,6 +331,11 @@ class Appointment(models.Model):
                 errors.setdefault("therapist", []).append(_("The therapist must work in the client's practice."))
         if client is not None and self._state.adding and client.status == ClientStatus.DISCHARGED:
             errors.setdefault("client", []).append(_("This client has been discharged; reactivate them first."))
+        if isinstance(self.starts_at, datetime.datetime) and timezone.is_aware(self.starts_at):
+            try:
+                wallclock.checked_instant(self.starts_at)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
         if self.kind == AppointmentKind.ONLINE and not self.meeting_url:
             errors.setdefault("meeting_url", []).append(_("An online appointment needs a meeting link."))
         if client is not None and self.therapist_id and not errors:

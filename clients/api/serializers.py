@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,7 +22,9 @@ from rest_framework import serializers
 
 from assessments.api.conventions import StrictCharField, StrictIntegerField, StrictModelSerializer
 from assessments.api.serializers import InstrumentField
+from clients import wallclock
 from clients.models import (
+    DURATION_MESSAGE,
     DURATION_MINUTES,
     Appointment,
     AppointmentKind,
@@ -143,16 +146,28 @@ LATEST = datetime.datetime(2200, 1, 1, tzinfo=datetime.UTC)
 EXAMPLE = "2026-03-02T09:00:00+00:00"
 
 
+class NoOffset(ValueError):
+    """A time without an offset; ``wall`` is the clock reading it names (naive), for a message that helps."""
+
+    def __init__(self, message: str, wall: datetime.datetime | None) -> None:
+        super().__init__(message)
+        self.wall = wall
+
+
 def parse_aware(value: object) -> datetime.datetime:
     """An ISO 8601 moment with its offset, within the years appointments are booked in; else a ``ValueError``
-    whose message says what to send."""
+    whose message says what to send (a ``NoOffset`` for a time without an offset)."""
     if not isinstance(value, str):
         raise ValueError(f"Send the time as text in ISO 8601 with an offset, e.g. {EXAMPLE}.")
     match = RFC3339.fullmatch(value)
     if match is None:
         raise ValueError(f"Use ISO 8601 with an offset, e.g. {EXAMPLE}.")
     if match["offset"] is None:
-        raise ValueError(f"The time has no offset, so it could be any time zone's: add one, e.g. {EXAMPLE} or …Z.")
+        try:
+            wall = datetime.datetime.fromisoformat(value.upper())
+        except ValueError:
+            wall = None
+        raise NoOffset(f"The time has no offset, so it could be any time zone's: add one, e.g. {EXAMPLE} or …Z.", wall)
     try:
         parsed = datetime.datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
@@ -166,12 +181,46 @@ def parse_aware(value: object) -> datetime.datetime:
     return in_utc
 
 
+def _iso(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def no_offset_message(wall: datetime.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    """What to send instead of a time without an offset, in the practice's zone: the time with its offset, or,
+    where the clocks change, the two times it could mean, or the nearest valid ones."""
+    reading = wallclock.read(wall, zone)
+    before, after = reading.change if reading.kind != "ok" else (None, None)
+    if reading.kind == "overlap":
+        first, second = reading.candidates
+        return (
+            f"{_iso(wall)} happens twice in {zone.key}: the clocks go back from {before:%H:%M} to {after:%H:%M}. "
+            f"Send {_iso(first)} for the first ({first.tzname()}) or {_iso(second)} for the second "
+            f"({second.tzname()})."
+        )
+    if reading.kind == "gap":
+        earlier, later = reading.candidates
+        return (
+            f"{_iso(wall)} does not exist in {zone.key}: the clocks go forward from {before:%H:%M} to {after:%H:%M}. "
+            f"The nearest valid times are {_iso(earlier)} ({earlier.tzname()}) and {_iso(later)} ({later.tzname()})."
+        )
+    return (
+        f"The time has no offset, so it could be any time zone's: add one. In the practice's zone ({zone.key}) "
+        f"that is {_iso(reading.candidates[0])}."
+    )
+
+
 class AwareDateTimeField(serializers.DateTimeField):
-    """A moment in ISO 8601 with its offset. A naive time is refused, never guessed to be the server's zone."""
+    """A moment in ISO 8601 with its offset. A naive time is refused, never guessed to be the server's zone; the
+    message gives the time with the offset of the practice's zone (``context["time_zone"]``), or both choices
+    when that clock reading happens twice there."""
 
     def to_internal_value(self, value: Any) -> datetime.datetime:
         try:
             return parse_aware(value)
+        except NoOffset as exc:
+            zone = self.context.get("time_zone")
+            message = no_offset_message(exc.wall, zone) if exc.wall and zone else str(exc)
+            raise serializers.ValidationError(message, code="invalid") from exc
         except ValueError as exc:
             raise serializers.ValidationError(str(exc), code="invalid") from exc
 
@@ -273,8 +322,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
 class AppointmentChangeSerializer(serializers.Serializer):
     """What a change may touch: the time, the length, the place and the note (``appointment_change``)."""
 
-    starts_at = AwareDateTimeField(help_text=f"ISO 8601 with an offset, e.g. {EXAMPLE}; a time without one is refused.")
-    duration_minutes = StrictIntegerField(min_value=DURATION_MINUTES[0], max_value=DURATION_MINUTES[1])
+    starts_at = AwareDateTimeField(
+        help_text=f"ISO 8601 with an offset, e.g. {EXAMPLE}; a time without one is refused (the message gives it "
+        "with the practice's offset, or both where the clocks go back and the time happens twice)."
+    )
+    duration_minutes = StrictIntegerField(
+        min_value=DURATION_MINUTES[0],
+        max_value=DURATION_MINUTES[1],
+        error_messages={"min_value": DURATION_MESSAGE, "max_value": DURATION_MESSAGE},
+        help_text="Minutes, from 5 to 600.",
+    )
     kind = serializers.ChoiceField(choices=AppointmentKind.choices)
     location = TextField(
         max_length=300, allow_blank=True, help_text="Where the client should come; the practice's address if empty."
@@ -292,7 +349,11 @@ class AppointmentBookSerializer(AppointmentChangeSerializer):
         help_text="The therapist's user id; yourself if left out. Owners may name a colleague in the practice.",
     )
     duration_minutes = StrictIntegerField(
-        min_value=DURATION_MINUTES[0], max_value=DURATION_MINUTES[1], default=50, help_text="Minutes."
+        min_value=DURATION_MINUTES[0],
+        max_value=DURATION_MINUTES[1],
+        default=50,
+        error_messages={"min_value": DURATION_MESSAGE, "max_value": DURATION_MESSAGE},
+        help_text="Minutes, from 5 to 600.",
     )
     kind = serializers.ChoiceField(choices=AppointmentKind.choices, default=AppointmentKind.IN_PERSON)
     location = TextField(max_length=300, allow_blank=True, default="")

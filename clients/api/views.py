@@ -8,6 +8,7 @@ SEQUENCE and reminders follow as they do from the admin.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from typing import Any
 
 import django_filters
@@ -232,6 +233,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             context={
                 "clients": Client.objects.for_user(request.user),
                 "therapists": staff_for_user(request.user),
+                "time_zone": zoneinfo.ZoneInfo(practice_for(request.user).time_zone),
             },
         )
         incoming.is_valid(raise_exception=True)
@@ -254,7 +256,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
-        incoming = AppointmentChangeSerializer(data=request.data, partial=True)
+        incoming = AppointmentChangeSerializer(
+            data=request.data, partial=True, context={"time_zone": appointment.time_zone}
+        )
         incoming.is_valid(raise_exception=True)
         try:
             changed = appointment_change(appointment=appointment, **incoming.validated_data)
