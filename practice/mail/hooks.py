@@ -9,8 +9,12 @@ listens to the signals below to follow what happened to its batches and recipien
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.dispatch import Signal
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 #: Stands in a stored body for a private link that a personaliser fills in at send time.
 LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
@@ -19,7 +23,13 @@ LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
 #: message carries none), or None when the message is no longer wanted and must not go.
 Personaliser = Callable[[int | None], str | None]
 
+#: ``still_wanted()`` returns a queryset of the objects whose messages may still go (confirmed subscribers,
+#: say). The outbox folds ``EXISTS (… WHERE pk = personalise_id)`` into the very UPDATE that marks a message
+#: as being handed to the server, so the check costs no query of its own and runs at the last moment.
+StillWanted = Callable[[], "QuerySet"]
+
 _PERSONALISERS: dict[str, Personaliser] = {}
+_STILL_WANTED: dict[str, StillWanted] = {}
 
 #: Sent with ``batch`` when none of its messages is open any more (in the transaction that says so).
 batch_finished = Signal()
@@ -33,9 +43,17 @@ class PersonaliseError(Exception):
     """A row names a personaliser nobody registered."""
 
 
-def register_personaliser(name: str, mint: Personaliser) -> None:
-    """Let another app decide at send time whether its messages still go, and fill in their links."""
+def register_personaliser(name: str, mint: Personaliser, *, still_wanted: StillWanted | None = None) -> None:
+    """Let another app decide at send time whether its messages still go, and fill in their links.
+
+    ``mint`` may answer None (not wanted); ``still_wanted``, when given, is checked too, in SQL, in the
+    statement just before the message is handed to the mail server.
+    """
     _PERSONALISERS[name] = mint
+    if still_wanted is None:
+        _STILL_WANTED.pop(name, None)
+    else:
+        _STILL_WANTED[name] = still_wanted
 
 
 def personaliser(name: str) -> Personaliser:
@@ -43,3 +61,9 @@ def personaliser(name: str) -> Personaliser:
         return _PERSONALISERS[name]
     except KeyError:
         raise PersonaliseError(f"No personaliser named {name!r} is registered.") from None
+
+
+def still_wanted(name: str) -> QuerySet | None:
+    """The queryset of objects whose ``name`` messages may still go, or None when the personaliser gives none."""
+    wanted = _STILL_WANTED.get(name)
+    return None if wanted is None else wanted()

@@ -40,7 +40,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import Exists, F
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -64,6 +64,8 @@ TEMPORARY_CODES = {421, 450, 451, 452, 454}
 LINK_PLACEHOLDER = hooks.LINK_PLACEHOLDER
 PersonaliseError = hooks.PersonaliseError
 CANCELLED_MESSAGE = "Its batch was cancelled before this was sent."
+UNWANTED_MESSAGE = "No longer wanted when it was due to be sent."
+SUPPRESSED_MESSAGE = "The address was suppressed before sending."
 LOST_MESSAGE = (
     "The worker stopped while sending this message. It was not sent again, so that nobody receives it "
     "twice; it may or may not have been delivered."
@@ -232,16 +234,6 @@ def _give_back(rows: list[OutboundEmail], token: str, now: datetime, delay: time
     )
 
 
-def _suppressed(rows: list[OutboundEmail]) -> set[int]:
-    """Rows to addresses put on the suppression list since they were queued (one query per batch)."""
-    addresses = {row.to_email.lower() for row in rows}
-    practices = {row.practice_id for row in rows}
-    suppressed = set(
-        Suppression.objects.filter(practice_id__in=practices, email__in=addresses).values_list("practice_id", "email")
-    )
-    return {row.pk for row in rows if (row.practice_id, row.to_email.lower()) in suppressed}
-
-
 def personalised(row: OutboundEmail) -> tuple[str, str] | None:
     """The text and HTML to send: the stored bodies with their private link filled in, or None to cancel."""
     if not row.personaliser:
@@ -369,15 +361,8 @@ def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -
 
 
 def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
-    suppressed = _suppressed(rows)
-    wanted = [row for row in rows if row.pk not in suppressed]
-    for row in rows:
-        if row.pk in suppressed and _mark(
-            row, token, status=EmailStatus.SUPPRESSED, last_error="The address was suppressed before sending."
-        ):
-            report.suppressed += 1
-    if not wanted:
-        return
+    """Send claimed rows over one connection; whether each is still wanted is asked just before it goes."""
+    wanted = rows
     smtp = get_connection()
     try:
         smtp.open()
@@ -420,29 +405,44 @@ def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now:
 
 
 def _start_transmitting(row: OutboundEmail, token: str) -> str | None:
-    """Note that this row is now being handed to the server, renewing our lease; None when we may go ahead.
+    """Mark this row as being handed to the server now, if it is still ours and still wanted; None to go ahead.
 
-    Returns the outcome instead when we must not send: the lease went to another worker ("skipped"),
-    or the batch was paused ("skipped", the row goes back) or cancelled ("cancelled"). One conditional
-    UPDATE: the batch's status is read in a subquery, so the statement stays on the outbox table.
+    One conditional UPDATE, the last statement before the message goes: our lease must be live, its batch
+    neither paused nor cancelled, its address not suppressed, and (when its personaliser gives a
+    ``still_wanted`` queryset) its object still wanted. The subqueries name constants, so the statement
+    stays on the outbox row. When it matches nothing, ``_refused`` says why and settles the row.
     """
     now = timezone.now()
     lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
-    stopped_batches = Batch.objects.filter(status__in=STOPPED).values("pk")
-    claimed = (
-        OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now)
-        .exclude(batch_id__in=stopped_batches)
-        .update(transmitting_since=now, lease_expires_at=lease)
-    )
-    if claimed:
+    held = OutboundEmail.objects.filter(
+        pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now
+    ).filter(~Exists(Suppression.objects.filter(practice_id=row.practice_id, email=row.to_email)))
+    if row.batch_id is not None:
+        held = held.filter(~Exists(Batch.objects.filter(pk=row.batch_id, status__in=STOPPED)))
+    wanted = hooks.still_wanted(row.personaliser) if row.personaliser else None
+    if wanted is not None:
+        held = held.filter(Exists(wanted.filter(pk=row.personalise_id)))
+    if held.update(transmitting_since=now, lease_expires_at=lease):
         return None
+    return _refused(row, token, now, wanted)
+
+
+def _refused(row: OutboundEmail, token: str, now: datetime, wanted) -> str:
+    """Why ``_start_transmitting`` matched nothing, and the row settled accordingly (rare: a few queries)."""
     status = Batch.objects.filter(pk=row.batch_id).values_list("status", flat=True).first()
-    cancelled = status == BatchStatus.CANCELLED
-    if cancelled and _mark(row, token, status=EmailStatus.CANCELLED, last_error=CANCELLED_MESSAGE):
-        return "cancelled"
+    if status == BatchStatus.CANCELLED:
+        done = _mark(row, token, status=EmailStatus.CANCELLED, last_error=CANCELLED_MESSAGE)
+        return "cancelled" if done else "skipped"
     if status == BatchStatus.PAUSED:
         _give_back([row], token, now)
-    return "skipped"
+        return "skipped"
+    if Suppression.objects.filter(practice_id=row.practice_id, email=row.to_email).exists():
+        done = _mark(row, token, status=EmailStatus.SUPPRESSED, last_error=SUPPRESSED_MESSAGE)
+        return "suppressed" if done else "skipped"
+    if wanted is not None and not wanted.filter(pk=row.personalise_id).exists():
+        done = _mark(row, token, status=EmailStatus.CANCELLED, last_error=UNWANTED_MESSAGE)
+        return "cancelled" if done else "skipped"
+    return "skipped"  # our lease ran out and another worker has the row
 
 
 ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
@@ -473,19 +473,23 @@ def _bounce(row: OutboundEmail, token: str, text: str) -> str:
 
 
 def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
-    """Send one claimed row; returns sent, deferred, failed, cancelled, skipped or config (server refuses us)."""
-    refusal = _start_transmitting(row, token)
-    if refusal:
-        return refusal
+    """Send one claimed row; returns sent, deferred, failed, cancelled, suppressed, skipped or config.
+
+    The message is personalised and built first, so that nothing but the SMTP exchange lies between the
+    last "still wanted?" check (``_start_transmitting``) and the server ("config": the server refuses us).
+    """
     try:
         bodies = personalised(row)
     except PersonaliseError as exc:
         _mark(row, token, status=EmailStatus.FAILED, last_error=str(exc))
         return "failed"
     if bodies is None:
-        _mark(row, token, status=EmailStatus.CANCELLED, last_error="No longer wanted when it was due to be sent.")
+        _mark(row, token, status=EmailStatus.CANCELLED, last_error=UNWANTED_MESSAGE)
         return "cancelled"
     message = build_message(row, smtp, text=bodies[0], html=bodies[1])
+    refusal = _start_transmitting(row, token)
+    if refusal:
+        return refusal
     try:
         smtp.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:

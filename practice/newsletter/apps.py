@@ -16,7 +16,9 @@ class NewsletterConfig(AppConfig):
         from practice.mail import hooks
         from practice.newsletter import campaigns
 
-        hooks.register_personaliser(campaigns.PERSONALISER, campaigns.recipient_still_subscribed)
+        hooks.register_personaliser(
+            campaigns.PERSONALISER, campaigns.recipient_link, still_wanted=campaigns.subscribers_still_wanted
+        )
         hooks.batch_finished.connect(campaigns.on_batch_finished, dispatch_uid="newsletter.batch_finished")
         hooks.batch_reopened.connect(campaigns.on_batch_reopened, dispatch_uid="newsletter.batch_reopened")
         hooks.message_bounced.connect(campaigns.on_message_bounced, dispatch_uid="newsletter.message_bounced")

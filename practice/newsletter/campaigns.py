@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 
     from practice.models import Practice
 
-#: The outbox asks this personaliser, just before each newsletter goes, whether its subscriber still wants it.
+#: The outbox asks this personaliser, just before each newsletter goes, whether its subscriber still wants it
+#: (``subscribers_still_wanted``).
 PERSONALISER = "newsletter.subscriber"
 
 #: Subscribers read per database round trip, and outbox rows written per INSERT.
@@ -501,10 +502,18 @@ def campaigns_start_due(now: datetime | None = None) -> int:
 # What the outbox asks and tells ---------------------------------------------------------------------
 
 
-def recipient_still_subscribed(subscriber_id: int | None) -> str | None:
-    """Asked just before a newsletter goes: "" (no link to fill in) while its subscriber is confirmed, else None."""
-    confirmed = Subscriber.objects.filter(pk=subscriber_id, status=SubscriberStatus.CONFIRMED).exists()
-    return "" if confirmed else None
+def subscribers_still_wanted():
+    """The outbox checks this in the statement just before each newsletter goes: confirmed subscribers only.
+
+    Unsubscribing, withdrawn consent (which unsubscribes), a bounce or a complaint, or a deleted subscriber,
+    each committed before that statement, cancels the message, even within the batch being sent.
+    """
+    return Subscriber.objects.filter(status=SubscriberStatus.CONFIRMED)
+
+
+def recipient_link(subscriber_id: int | None) -> str | None:
+    """The newsletter's own links are in its stored body: nothing to fill in (wanted-ness is checked in SQL)."""
+    return ""
 
 
 def on_batch_finished(sender: type, *, batch: Batch, **kwargs: Any) -> None:

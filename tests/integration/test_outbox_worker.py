@@ -89,3 +89,56 @@ def test_a_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice(
         == RECIPIENTS
         == counts["sent"] + counts["failed"] + counts["suppressed"] + counts["cancelled"]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_who_unsubscribe_while_their_batch_is_being_sent_get_nothing(
+    redis_url, postgres, smtp_server, make_practice, tmp_path
+):
+    from practice.newsletter.subscriptions import subscriber_unsubscribe
+
+    sink, smtp_url = smtp_server
+    sink.delay = 0.04
+    practice = make_practice("Late Leavers")
+    Subscriber.objects.bulk_create(
+        Subscriber(practice=practice, email=f"reader{i}@example.net", status=SubscriberStatus.CONFIRMED)
+        for i in range(RECIPIENTS)
+    )
+    campaign = Campaign.objects.create(practice=practice, subject="News", body_markdown="Hello")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    environment = worker_environment(
+        tmp_path,
+        redis_url,
+        smtp_url,
+        DJANGO_SETTINGS_MODULE="tests.integration.fault_settings",
+        FAULT_BATCH_SIZE="50",
+        FAULT_LEASE_SECONDS="60",
+    )
+    worker = Worker(environment)
+    leavers: list[str] = []
+    try:
+        assert worker.wait_for("ready."), "".join(worker.lines)
+        campaign_start(campaign=campaign)
+        assert wait_until(lambda: len(sink.messages) >= 15), "".join(worker.lines)
+        # Ten people whose messages are in the batch in flight (claimed, not yet handed to the server),
+        # a few places behind the one being sent, unsubscribe.
+        in_flight = list(
+            OutboundEmail.objects.filter(status=EmailStatus.SENDING, transmitting_since__isnull=True)
+            .order_by("due_at", "pk")
+            .values_list("personalise_id", "to_email")[5:15]
+        )
+        assert len(in_flight) == 10, "the first batch should still be in flight"
+        for subscriber_id, email in in_flight:
+            subscriber_unsubscribe(subscriber=Subscriber.objects.get(pk=subscriber_id), source="one-click")
+            leavers.append(email)
+        assert wait_until(lambda: unresolved() == 0), "".join(worker.lines)
+    finally:
+        worker.stop()
+
+    received = sink.received_by()
+    assert not set(leavers) & set(received), "someone who had unsubscribed still got the newsletter"
+    assert all(count == 1 for count in received.values())
+    assert len(received) == RECIPIENTS - len(leavers)
+    cancelled = OutboundEmail.objects.filter(status=EmailStatus.CANCELLED).values_list("to_email", flat=True)
+    assert sorted(cancelled) == sorted(leavers)

@@ -89,3 +89,47 @@ def test_pause_after_k_then_resume_with_an_unsubscribe_in_between_through_real_s
     assert campaign.status == CampaignStatus.FINISHED
     assert (counts["recipients"], counts["sent"], counts["cancelled"]) == (7, 6, 1)
     assert counts["recipients"] == counts["sent"] + counts["failed"] + counts["suppressed"] + counts["cancelled"]
+
+
+def test_subscribers_who_leave_after_their_batch_was_claimed_get_nothing(harbour, smtp, monkeypatch):
+    """The "still wanted?" check runs just before each message goes, not once per claimed batch."""
+    from practice.newsletter.models import Subscriber
+    from practice.newsletter.subscriptions import subscriber_unsubscribe
+
+    _campaign, _rows = newsletter_rows(harbour, 6)
+    token, claimed = outbox.claim(50)
+    assert len(claimed) == 6  # one batch, all claimed before anyone leaves
+    real_start, started = outbox._start_transmitting, []
+
+    def start(row, token):
+        started.append(row.pk)
+        if len(started) == 2:  # while the second message is being sent, two later ones leave
+            for email in ("reader3@example.net", "reader5@example.net"):
+                subscriber_unsubscribe(subscriber=Subscriber.objects.get(email=email), source="test")
+            Suppression.objects.create(practice=harbour, email="reader4-0@example.net", reason="complaint")
+        return real_start(row, token)
+
+    monkeypatch.setattr(outbox, "_start_transmitting", start)
+    report = outbox.DrainReport()
+    outbox._send_batch(claimed, token, report, None)
+    assert sorted(smtp.received_by()) == ["reader0-0@example.net", "reader1-0@example.net", "reader2-0@example.net"]
+    assert (report.sent, report.cancelled, report.suppressed) == (3, 2, 1)
+    by_address = dict(OutboundEmail.objects.values_list("to_email", "status"))
+    assert by_address["reader3-0@example.net"] == EmailStatus.CANCELLED
+    assert by_address["reader4-0@example.net"] == EmailStatus.SUPPRESSED
+    assert by_address["reader5-0@example.net"] == EmailStatus.CANCELLED
+
+
+def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
+    """Per newsletter: one UPDATE that checks and marks it as going, one that marks it sent."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _campaign, _rows = newsletter_rows(harbour, 10)
+    token, claimed = outbox.claim(50)
+    with CaptureQueriesContext(connection) as queries:
+        outbox._send_batch(claimed, token, outbox.DrainReport(), None)
+    assert len(smtp.messages) == 10
+    per_message = [q["sql"] for q in queries.captured_queries if "practice_outboundemail" in q["sql"]]
+    assert len(per_message) == 20, per_message
+    assert len(queries.captured_queries) <= 21  # and one that clears the failure count, at most
