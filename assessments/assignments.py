@@ -91,8 +91,13 @@ def assignment_create(
     release_scores: bool = False,
     send_at: datetime | None = None,
     schedule: AssignmentSchedule | None = None,
+    question_order_seed: int | None = None,
 ) -> Assignment:
-    """Ask ``respondent`` to answer a published version; the invitation goes out at ``send_at`` (default now)."""
+    """Ask ``respondent`` to answer a published version; the invitation goes out at ``send_at`` (default now).
+
+    ``question_order_seed`` shows each page's questions in another order (``document.shuffled``), the same
+    every time this assignment is opened; answers and scores are keyed by item, so nothing else changes.
+    """
     if version.status != InstrumentStatus.PUBLISHED:
         raise AssignmentError(_("Only a published questionnaire can be assigned."))
     expires_in_days = _check_expiry(expires_in_days)
@@ -106,6 +111,7 @@ def assignment_create(
         send_at=send_at,
         expires_at=send_at + timedelta(days=expires_in_days),
         schedule=schedule,
+        question_order_seed=question_order_seed,
     )
     if send_at <= timezone.now():
         _dispatch_after_commit(assignment.pk)

@@ -546,6 +546,13 @@ class Assignment(models.Model):
     last_page = models.PositiveSmallIntegerField(_("last page saved"), default=0)
     note = models.CharField(_("note"), max_length=300, blank=True, help_text=_("Why it was not sent, for example."))
     draft_answers = models.JSONField(_("answers so far"), default=dict, blank=True)
+    question_order_seed = models.PositiveIntegerField(
+        _("question order"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Set: each page's questions are shown in an order drawn from this number. Scoring is unaffected."),
+    )
     response = models.OneToOneField(
         Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="assignment"
     )

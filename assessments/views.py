@@ -127,12 +127,17 @@ def _context(request: HttpRequest, assignment: Assignment, form: PublishedForm, 
     }
 
 
-def visible_pages(form: PublishedForm, answers: dict[str, object]) -> list[tuple[int, dict[str, Any], list[dict]]]:
-    """(number, page, items shown) for each page with something to show for these answers; numbers start at 1."""
+def visible_pages(
+    form: PublishedForm, answers: dict[str, object], order_seed: int | None = None
+) -> list[tuple[int, dict[str, Any], list[dict]]]:
+    """(number, page, items shown) for each page with something to show for these answers; numbers start at 1.
+
+    With ``order_seed`` (the assignment's ``question_order_seed``) each page's questions come in that order.
+    """
     shown = document.enabled_keys(form.document, answers)
     result = []
     for number, page in enumerate(form.pages, start=1):
-        items = [item for item in page["items"] if item["key"] in shown]
+        items = [item for item in document.shuffled(page["items"], order_seed) if item["key"] in shown]
         if any(item["type"] in document.QUESTION_TYPES for item in items):
             result.append((number, page, items))
     return result
@@ -143,7 +148,7 @@ def visible_pages(form: PublishedForm, answers: dict[str, object]) -> list[tuple
 def start(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     assignment_open(assignment=assignment)
     form = published_form(assignment.version)
-    pages = visible_pages(form, assignment.draft_answers)
+    pages = visible_pages(form, assignment.draft_answers, assignment.question_order_seed)
     numbers = [number for number, _page, _items in pages]
     resume = assignment.last_page if assignment.last_page in numbers else (numbers[0] if numbers else None)
     questions = sum(1 for item in form.document["items"] if item["type"] in document.QUESTION_TYPES)
@@ -164,7 +169,7 @@ def start(request: HttpRequest, assignment: Assignment) -> HttpResponse:
 def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpResponse:
     form_plan = published_form(assignment.version)
     answers = dict(assignment.draft_answers)
-    pages = visible_pages(form_plan, answers)
+    pages = visible_pages(form_plan, answers, assignment.question_order_seed)
     numbers = [n for n, _page, _items in pages]
     if number not in numbers:
         return HttpResponseRedirect(_url(request, "start"))
@@ -262,7 +267,7 @@ def review(request: HttpRequest, assignment: Assignment) -> HttpResponse:
         try:
             assignment_submit(assignment=assignment)
         except Incomplete as exc:
-            pages = visible_pages(form_plan, answers)
+            pages = visible_pages(form_plan, answers, assignment.question_order_seed)
             number = next((n for n, _page, items in pages if exc.keys[0] in {i["key"] for i in items}), None)
             target = _url(request, "page", number) + "?check=1" if number else _url(request, "start")
             return _see_other(target)
@@ -270,7 +275,7 @@ def review(request: HttpRequest, assignment: Assignment) -> HttpResponse:
             return problem_page(request, LinkProblem.EXPIRED)
         return _see_other(_url(request, "done"))
     sections = []
-    for number, section, items in visible_pages(form_plan, answers):
+    for number, section, items in visible_pages(form_plan, answers, assignment.question_order_seed):
         rows = [
             {"text": item["text"], "answer": answer_label(item, answers.get(item["key"]))}
             for item in items

@@ -90,7 +90,10 @@ class TandemHooks(DefaultHooks):
         emails.questionnaire_reminder(assignment, number)
 
     def assignment_completed(self, assignment: Assignment) -> None:
+        from clients.couples.services import couple_assignment_answered
+
         emails.questionnaire_completed(assignment)
+        couple_assignment_answered(assignment)
 
 
 def mint_link(assignment_id: int) -> str | None:

@@ -465,3 +465,6 @@ class ErasureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Client #{self.client_number} erased {self.at:%Y-%m-%d}"
+
+
+from clients.couples.models import Couple, CoupleAssignment, CoupleAssignmentStatus  # noqa: E402, F401

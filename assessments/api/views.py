@@ -49,7 +49,7 @@ from assessments.assignments import (
     assignment_submit,
     missing_answers,
 )
-from assessments.document import DocumentError
+from assessments.document import DocumentError, shuffled
 from assessments.hooks import get_hooks
 from assessments.links import LinkProblem, link_resolve
 from assessments.models import (
@@ -462,9 +462,13 @@ class RespondFormView(LinkView):
         assignment = self.assignment
         assignment_open(assignment=assignment)
         form = services.published_form(assignment.version)
-        version = assignment.version
+        version, seed = assignment.version, assignment.question_order_seed
         pages = [
-            {"number": number, "heading": page["heading"], "items": [s.item_data(item) for item in page["items"]]}
+            {
+                "number": number,
+                "heading": page["heading"],
+                "items": [s.item_data(item) for item in shuffled(page["items"], seed)],
+            }
             for number, page in enumerate(form.pages, start=1)
         ]
         context = {key: str(value) for key, value in get_hooks().page_context(assignment).items()}

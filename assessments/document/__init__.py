@@ -32,7 +32,7 @@ from assessments.document.format import (
     DocumentError,
     Problem,
 )
-from assessments.document.pages import pages
+from assessments.document.pages import pages, shuffled
 from assessments.document.parsing import parse
 from assessments.document.rules import band_problems, item_spec, spec_from_document
 
@@ -59,5 +59,6 @@ __all__ = [
     "result_as_json",
     "score_document",
     "scoring",
+    "shuffled",
     "spec_from_document",
 ]

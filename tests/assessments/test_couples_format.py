@@ -163,3 +163,20 @@ def test_the_migration_leaves_a_library_questionnaire_changed_since_alone() -> N
     versions.filter(number=1).update(status=InstrumentStatus.PUBLISHED, label="1.0-ours")
     migration.install(global_apps, None)
     assert versions.count() == 2 and versions.get(status=InstrumentStatus.PUBLISHED).label == "1.0-ours"
+
+
+# Another order for the second partner
+
+
+def test_shuffled_questions_keep_headings_conditions_and_what_they_watch_in_place() -> None:
+    doc = document.parse(small_document())
+    (page,) = document.pages(doc)
+    items = page["items"]
+    assert document.shuffled(items, None) is items
+    # low is watched by harm's condition and harm has one; calm and notes are free, and always swap.
+    for seed in range(20):
+        assert [item["key"] for item in document.shuffled(items, seed)] == ["low", "notes", "harm", "calm"]
+    many = [{"key": f"q{n}", "type": "integer", "enable_when": None} for n in range(6)]
+    orders = {tuple(item["key"] for item in document.shuffled(many, seed)) for seed in range(30)}
+    assert tuple(f"q{n}" for n in range(6)) not in orders and len(orders) > 5
+    assert document.shuffled(many, 7) == document.shuffled(many, 7)  # the same every time it is opened

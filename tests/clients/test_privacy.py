@@ -60,12 +60,41 @@ def full_record(cara, tess, make_version, consenting, django_capture_on_commit_c
     PlannedAssignment.objects.create(plan=plan, appointment=appointment, assignment=done)
 
     record_access(user=tess, action="viewed", responses=Response.objects.filter(respondent=cara))
+    couple_with_both_answers(cara, tess, consenting, django_capture_on_commit_callbacks)
     for model in {field.model for field in relations_to_client()}:
-        if not model._default_manager.filter(
-            **{f.name: cara for f in relations_to_client() if f.model is model and not f.many_to_many}
-        ).exists():
+        fields = [f.name for f in relations_to_client() if f.model is model and not f.many_to_many]
+        if not any(model._default_manager.filter(**{name: cara}).exists() for name in fields):
             pytest.fail(f"the fixture should give Cara a {model._meta.label} row; add one")
     return cara
+
+
+def couple_with_both_answers(cara, tess, consenting, capture):
+    """Cara and her partner Dev, both answering a questionnaire for couples (whose agreement is then stored)."""
+    from clients.couples.services import couple_assignment_create, couple_link
+    from tests.assessments.conftest import small_document
+
+    consenting(cara)
+    dev = consenting(
+        Client.objects.create(
+            practice=cara.practice, therapist=tess, first_name="Dev", last_name="Marsh", email="dev.marsh@example.net"
+        )
+    )
+    version, _warnings = services.instrument_import(small_document("us-check") | {"couples": True}, publish=True)
+    with capture(execute=True):
+        pair = couple_assignment_create(couple=couple_link(partner_a=cara, partner_b=dev), version=version)
+    for assignment, answers in (
+        (pair.assignment_a, {"low": "1", "calm": "2", "harm": "0"}),
+        (pair.assignment_b, DEV_ANSWERS),
+    ):
+        links.link_issue(assignment=assignment)
+        assignment.refresh_from_db()
+        assignments.assignment_save_answers(assignment=assignment, answers=answers)
+        assignments.assignment_submit(assignment=assignment)
+    return pair
+
+
+#: Dev's answers to the couples questionnaire: they must never be in Cara's archive, and survive her erasure.
+DEV_ANSWERS = {"low": "3", "calm": "0", "harm": "2"}
 
 
 def test_the_subject_access_archive_holds_every_model_that_refers_to_the_client(client, tess, full_record):
@@ -114,7 +143,9 @@ def test_erasure_leaves_no_row_that_refers_to_the_client(client, tess, full_reco
                 assert not any(email in str(value) or surname in str(value) for value in row), table
     record = ErasureRecord.objects.get()
     assert (record.client_number, record.erased_by) == (number, tess)
-    assert record.counts["assessments.response"] == 1 and record.counts["newsletter.subscriber"] == 1
+    assert (
+        record.counts["assessments.response"] == 2 and record.counts["newsletter.subscriber"] == 1
+    )  # one as a partner
     assert AccessEvent.objects.filter(respondent__isnull=True).exists()  # the log stays, without the link
     assert not Subscriber.objects.filter(email=email).exists()
 
