@@ -45,3 +45,12 @@ def pause_after_failures() -> int:
 def drain_time_budget_seconds() -> float:
     """How long one drain task keeps sending before it hands over to the next one."""
     return float(_get("DRAIN_TIME_BUDGET_SECONDS", 50))
+
+
+def drain_fanout() -> int:
+    """At most this many extra drain tasks wait in the broker at once, so every worker process gets one.
+
+    Starting a campaign, and a drain that finds more than one batch due, queue extra drains up to this
+    bound (set it to the number of worker processes, or a little above); claims never overlap.
+    """
+    return max(0, int(_get("DRAIN_FANOUT", 4)))

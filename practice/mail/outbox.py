@@ -30,6 +30,7 @@ import re
 import smtplib
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.text import MIMEText
@@ -85,6 +86,8 @@ class DrainReport:
     connection_failed: bool = False
     more: bool = False
     paused: bool = False
+    #: Set when the first claim was full and more rows were due (``on_more_work`` was called).
+    fan_out: bool = False
 
 
 def enqueue(
@@ -143,12 +146,28 @@ def new_message_id(practice: Practice) -> str:
     return make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
 
 
-def kick_drain() -> None:
-    """Queue a drain once the current transaction commits (beat also drains every minute)."""
-    from practice.mail.tasks import drain_outbox
+def kick_drain(*, batches: int = 1) -> None:
+    """Queue a drain once the current transaction commits, and extra ones for up to ``batches`` batches.
+
+    The extras (bounded by ``PRACTICE_DRAIN_FANOUT``) let every worker process take part at once.
+    """
+    from practice.mail.tasks import queue_drains
 
     # robust: a broker outage must not turn the caller's committed work into an error; beat drains anyway.
-    transaction.on_commit(lambda: drain_outbox.delay(), robust=True)
+    transaction.on_commit(lambda: queue_drains(batches), robust=True)
+
+
+def more_due(now: datetime | None = None) -> bool:
+    """Whether rows are due that no drain has claimed yet (one indexed EXISTS)."""
+    return _due(now or timezone.now()).exists()
+
+
+def _due(now: datetime):
+    return (
+        OutboundEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], due_at__lte=now)
+        .exclude(batch__status__in=STOPPED)
+        .order_by("due_at", "pk")
+    )
 
 
 def release_lost(now: datetime | None = None) -> int:
@@ -171,11 +190,7 @@ def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEm
     now = now or timezone.now()
     token = uuid.uuid4().hex
     with transaction.atomic():
-        due = (
-            OutboundEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], due_at__lte=now)
-            .exclude(batch__status__in=STOPPED)
-            .order_by("due_at", "pk")
-        )
+        due = _due(now)
         if db_connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
         ids = [row.pk for row in due.only("pk")[:batch]]
@@ -338,21 +353,37 @@ def sending_paused() -> DeliveryState | None:
     return state
 
 
-def drain(*, now: datetime | None = None, budget_seconds: float | None = None) -> DrainReport:
-    """Send what is due until nothing is, the time budget ends, the rate limit bites or sending pauses."""
+def drain(
+    *,
+    now: datetime | None = None,
+    budget_seconds: float | None = None,
+    on_more_work: Callable[[], object] | None = None,
+) -> DrainReport:
+    """Send what is due until nothing is, the time budget ends, the rate limit bites or sending pauses.
+
+    ``on_more_work`` is called once, when the first claim is full and more rows are due: the task
+    queues drains for the other workers then, not after this one is done.
+    """
     report = DrainReport()
     if sending_paused():
         report.paused = True
         return report
     report.released = release_lost(now)
     deadline = time.monotonic() + (budget_seconds or app_settings.drain_time_budget_seconds())
+    claims = 0
     while True:
         if time.monotonic() >= deadline:
             report.more = True  # out of time, perhaps not of work: the task hands over to a fresh one
             break
-        token, rows = claim(app_settings.outbox_batch_size(), now)
+        size = app_settings.outbox_batch_size()
+        token, rows = claim(size, now)
         if not rows:
             break
+        logger.info("Outbox: claimed %s messages (lease %s)", len(rows), token[:8])
+        if claims == 0 and on_more_work is not None and len(rows) == size and more_due(now):
+            report.fan_out = True
+            on_more_work()
+        claims += 1
         _send_batch(rows, token, report, now)
         if report.rate_limited or report.paused or report.connection_failed:
             break  # a failing server is tried again on the next drain, not hammered in a loop

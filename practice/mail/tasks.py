@@ -5,22 +5,60 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
+
+from practice.mail import app_settings
 
 logger = logging.getLogger(__name__)
 
+#: How many extra drains wait in the broker now (a shared counter; it expires, so a lost one heals).
+WAITING_KEY = "practice:outbox:extra-drains-waiting"
+
+
+def queue_drains(batches: int = 1, *, first: bool = True) -> int:
+    """Queue one drain (unless ``first`` is False), and extra ones for further batches, bounded.
+
+    The first is always queued (a new message must not wait for a counter); the extras are bounded by
+    a shared counter, so however many drains and starts ask at once, at most ``drain_fanout()`` wait.
+    Returns how many were queued.
+    """
+    queued = 0
+    if first:
+        drain_outbox.delay()
+        queued = 1
+    limit = app_settings.drain_fanout()
+    for _ in range(max(0, min(batches - 1, limit))):
+        cache.add(WAITING_KEY, 0, timeout=120)
+        try:
+            waiting = cache.incr(WAITING_KEY)
+        except ValueError:  # expired between add and incr
+            continue
+        if waiting > limit:
+            cache.decr(WAITING_KEY)
+            break
+        drain_outbox.apply_async(kwargs={"extra": True})
+        queued += 1
+    return queued
+
 
 @shared_task(name="mail.drain_outbox", acks_late=True)
-def drain_outbox() -> dict[str, int]:
+def drain_outbox(extra: bool = False) -> dict[str, int]:
     """Send what is due; safe to run many times at once (rows are claimed) and from beat every minute."""
     from practice.mail import outbox
 
-    report = outbox.drain()
+    if extra:
+        try:
+            if cache.decr(WAITING_KEY) < 0:
+                cache.set(WAITING_KEY, 0, timeout=120)
+        except ValueError:  # the counter expired or Redis was emptied: nothing to give back
+            pass
+    eager = drain_outbox.app.conf.task_always_eager  # in-process runs would only nest drains
+    more_work = None if eager else lambda: queue_drains(app_settings.drain_fanout() + 1, first=False)
+    report = outbox.drain(on_more_work=more_work)
     if report.more:
         drain_outbox.delay()  # a long batch keeps going without waiting for beat
     elif report.rate_limited:
         import time
-
-        from django.core.cache import cache
 
         # One follow-up per minute, however many drains hit the limit (beat keeps draining too).
         if cache.add("practice:outbox:rescheduled", True, timeout=60):

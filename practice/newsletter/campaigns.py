@@ -26,7 +26,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from practice.mail import batches, outbox
+from practice.mail import app_settings, batches, outbox
 from practice.mail.emails import rendered
 from practice.mail.models import OPEN_EMAIL_STATUSES, Batch, EmailKind, EmailStatus, OutboundEmail, Suppression
 from practice.newsletter.models import Campaign, CampaignStatus, Subscriber, SubscriberStatus
@@ -377,10 +377,10 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     _refuse(locked, [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED], _("sent"))
     now = timezone.now()
     batch = locked.batch or batches.batch_create(practice=locked.practice, label=locked.subject)
-    _materialise(locked, batch, campaign_render(locked), now)
+    total = _materialise(locked, batch, campaign_render(locked), now)
     Campaign.objects.filter(pk=locked.pk).update(status=CampaignStatus.SENDING, started_at=now, batch=batch)
     campaign.status, campaign.started_at, campaign.batch = CampaignStatus.SENDING, now, batch
-    outbox.kick_drain()
+    outbox.kick_drain(batches=-(-total // app_settings.outbox_batch_size()))  # a drain per batch, bounded
     return campaign
 
 

@@ -142,3 +142,40 @@ def test_people_who_unsubscribe_while_their_batch_is_being_sent_get_nothing(
     assert len(received) == RECIPIENTS - len(leavers)
     cancelled = OutboundEmail.objects.filter(status=EmailStatus.CANCELLED).values_list("to_email", flat=True)
     assert sorted(cancelled) == sorted(leavers)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_both_claim_batches_of_one_campaign(redis_url, postgres, smtp_server, make_practice, tmp_path):
+    sink, smtp_url = smtp_server
+    sink.delay = 0.02
+    practice = make_practice("Shared Work")
+    Subscriber.objects.bulk_create(
+        Subscriber(practice=practice, email=f"reader{i}@example.net", status=SubscriberStatus.CONFIRMED)
+        for i in range(RECIPIENTS)
+    )
+    campaign = Campaign.objects.create(practice=practice, subject="News", body_markdown="Hello")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    environment = worker_environment(
+        tmp_path,
+        redis_url,
+        smtp_url,
+        DJANGO_SETTINGS_MODULE="tests.integration.fault_settings",
+        FAULT_LEASE_SECONDS="60",
+    )
+    workers = [Worker(environment, "--pool", "solo", "-n", f"w{n}@%h") for n in (1, 2)]
+    try:
+        for worker in workers:
+            assert worker.wait_for("ready."), "".join(worker.lines)
+        campaign_start(campaign=campaign)  # one drain per batch, up to the fan-out: both workers get one
+        assert wait_until(lambda: unresolved() == 0), "".join(workers[0].lines + workers[1].lines)
+    finally:
+        for worker in workers:
+            worker.stop()
+    claims = [sum("Outbox: claimed" in line for line in worker.lines) for worker in workers]
+    assert all(count >= 1 for count in claims), claims
+    assert sum(claims) >= RECIPIENTS // 10
+    received = sink.received_by()
+    assert len(received) == RECIPIENTS and set(received.values()) == {1}
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
