@@ -4,6 +4,10 @@
     ``"app_label.ModelName"`` of whoever answers questionnaires (default: ``AUTH_USER_MODEL``).
     Like ``AUTH_USER_MODEL`` it must be set before the first migration and not changed after.
 
+``ASSESSMENTS_CLIENT_ADDRESS``
+    Dotted path of ``function(request) -> str | None``: the client's address, which the link pages' rate
+    limit counts by (default: ``REMOTE_ADDR``). See ``client_address``.
+
 ``ASSESSMENTS_OWNER_MODEL``
     ``"app_label.ModelName"`` of whoever may own an instrument (Tandem: ``"practice.Practice"``; default:
     ``AUTH_USER_MODEL``). An instrument with no owner is in the library. Set it before migrating
@@ -12,9 +16,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 
 def respondent_model_label() -> str:
@@ -66,9 +75,27 @@ def reminder_policy() -> dict:
 
 
 def link_rate_limit() -> tuple[int, int]:
-    """``ASSESSMENTS_LINK_RATE_LIMIT``: (requests, seconds) per IP address on the link pages; 0 requests: no limit."""
+    """``ASSESSMENTS_LINK_RATE_LIMIT``: (requests, seconds) per client address on the link pages and the link
+    API together; 0 requests: no limit."""
     requests, seconds = _get("LINK_RATE_LIMIT", (120, 600))
     return int(requests), int(seconds)
+
+
+def _remote_addr(request: Any) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@cache
+def _address_function(path: str) -> Callable[[Any], str | None]:
+    return import_string(path) if path else _remote_addr
+
+
+def client_address(request: Any) -> str | None:
+    """The address link pages count requests by: ``ASSESSMENTS_CLIENT_ADDRESS``, the dotted path of a
+    function taking the request (default: the socket's address, ``REMOTE_ADDR``). Behind a reverse proxy
+    every client shares the proxy's address, so point it at a function that reads the proxy's
+    ``X-Forwarded-For`` entry (Tandem: ``practice.security.client_ip``)."""
+    return _address_function(str(_get("CLIENT_ADDRESS", "") or ""))(request)
 
 
 def scores_visible_minutes() -> int:

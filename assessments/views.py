@@ -8,13 +8,11 @@ nothing but the time the link was first opened.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -22,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
+from django_ratelimit.core import get_usage
 
 from assessments import app_settings, document
 from assessments.assignments import (
@@ -51,19 +50,20 @@ PROBLEM_STATUS = {
 }
 
 
-def _rate_limited(request: HttpRequest) -> bool:
+def _client_key(group: str, request: HttpRequest) -> str:
+    return app_settings.client_address(request) or "unknown"
+
+
+def _rate_limited(request: HttpRequest) -> int | None:
+    """Count this request against its client (``ASSESSMENTS_CLIENT_ADDRESS``) with django-ratelimit, the
+    counter the host's own limits use too; the seconds to wait once over ``ASSESSMENTS_LINK_RATE_LIMIT``."""
     limit, window = app_settings.link_rate_limit()
     if limit <= 0:
-        return False
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    key = "assessments:link:rate:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    cache.add(key, 0, timeout=window)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        used = 1
-    return used > limit
+        return None
+    usage = get_usage(request, group="assessments:link", key=_client_key, rate=(limit, window), increment=True)
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(int(usage["time_left"]), 1)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -90,8 +90,11 @@ def link_page(*, allow_used: bool = False) -> Callable:
         @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            if _rate_limited(request):
-                return _private(render(request, "assessments/respond/rate_limited.html", {}, status=429))
+            wait = _rate_limited(request)
+            if wait is not None:
+                limited = render(request, "assessments/respond/rate_limited.html", {}, status=429)
+                limited["Retry-After"] = str(wait)
+                return _private(limited)
             if _body_size(request) > MAX_BODY_BYTES:
                 return _private(render(request, "assessments/respond/too_large.html", {}, status=413))
             assignment, problem = link_resolve(token)

@@ -14,6 +14,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
+from practice.security import client_ip
+
 
 class IsStaff(BasePermission):
     """Signed-in, active staff only: the people who may use the admin. Scoping then narrows what they see."""
@@ -51,10 +53,16 @@ class Pagination(PageNumberPagination):
 
 
 class UserThrottle(UserRateThrottle):
-    """Per user (per address before sign-in), at ``DEFAULT_THROTTLE_RATES["user"]``, read when used."""
+    """Per user (per address before sign-in), at ``DEFAULT_THROTTLE_RATES["user"]``, read when used.
+
+    The address is the one every other limit counts by (``practice.security.client_ip``), not DRF's own guess.
+    """
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        return client_ip(request) or "unknown"
 
 
 # --- Every operation documents its errors ------------------------------------------------------------------------

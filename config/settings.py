@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "practice.security.SessionLifetimeMiddleware",
     "practice.auth.RequireTwoFactorMiddleware",
+    "practice.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -225,6 +226,8 @@ ASSESSMENTS_RESPONDENT_MODEL = "clients.Client"
 ASSESSMENTS_HOOKS = "clients.assessment_hooks.TandemHooks"
 # Instruments are in the library (no owner) or owned by one practice.
 ASSESSMENTS_OWNER_MODEL = "practice.Practice"
+# The link pages' rate limit counts by the address every other limit uses (TANDEM_PROXY_COUNT below).
+ASSESSMENTS_CLIENT_ADDRESS = "practice.security.client_ip"
 
 # Where links in emails point (scheme + host, no trailing slash).
 TANDEM_SITE_URL = (env.get("TANDEM_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
@@ -299,8 +302,20 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "practice.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "practice.security.client_ip"
 AXES_USERNAME_CALLABLE = "practice.security.lockout_username"
-# Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket's address).
+# Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket's address). Every
+# lockout and rate limit counts by practice.security.client_ip, which reads it.
 TANDEM_PROXY_COUNT = env.get_int("TANDEM_PROXY_COUNT", 1 if env.get_bool("SECURE_PROXY_SSL_HEADER", False) else 0)
+
+# Rate limits per client address (practice.ratelimit; counted in the cache, so Redis in production), as
+# "<count>/<period>" with s, m, h or d: "10/10m" is ten per ten minutes. The questionnaire links' limit is
+# ASSESSMENTS_LINK_RATE_LIMIT (requests, seconds), shared by the link pages and the link API.
+TANDEM_RATE_LIMITS = {
+    "newsletter-subscribe": env.get("TANDEM_RATE_NEWSLETTER_SUBSCRIBE", "10/10m"),
+    "newsletter-links": env.get("TANDEM_RATE_NEWSLETTER_LINKS", "120/10m"),
+    "sign-in": env.get("TANDEM_RATE_SIGN_IN", "30/10m"),
+    "two-factor": env.get("TANDEM_RATE_TWO_FACTOR", "30/10m"),
+}
+ASSESSMENTS_LINK_RATE_LIMIT = (env.get_int("TANDEM_RATE_LINK_REQUESTS", 120), 600)
 
 # Content-Security-Policy on every response, in development too, so a violation shows up early.
 # Inline *styles* stay allowed: email previews in the admin carry them and they cannot run script.

@@ -7,6 +7,7 @@ SecurityMiddleware; both leave a header a view has already set (the link pages' 
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -71,15 +72,28 @@ class SessionLifetimeMiddleware:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address for lockouts: the socket's, or behind ``TANDEM_PROXY_COUNT`` trusted
-    proxies the entry the outermost of them appended to ``X-Forwarded-For`` (never one the client wrote).
+    """The caller's address, the one every lockout and rate limit counts by.
+
+    The socket's address, or behind ``TANDEM_PROXY_COUNT`` trusted proxies the entry the outermost of
+    them appended to ``X-Forwarded-For``, read from the right (the proxies' side), so an entry the client
+    wrote itself is never the one taken. Anything that is not an IP address falls back to the socket's,
+    so a forged header cannot break what stores the address (django-axes keeps it in an address column).
     """
     proxies = getattr(settings, "TANDEM_PROXY_COUNT", 0)
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            candidate = _ip_or_none(forwarded[-proxies])
+            if candidate is not None:
+                return candidate
+    return _ip_or_none(request.META.get("REMOTE_ADDR") or "")
+
+
+def _ip_or_none(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip().strip("[]")))
+    except ValueError:
+        return None
 
 
 #: django-axes stores the username in a 255-character column.

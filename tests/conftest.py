@@ -71,6 +71,14 @@ def _fresh_process_caches():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate limits and throttles count in the cache, which outlives a test: each starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Unit tests run tasks in-process; integration tests use a real worker instead."""
     from config.celery import app

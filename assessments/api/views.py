@@ -355,10 +355,11 @@ class LinkRateThrottle(BaseThrottle):
     """The link pages' limit per address (``ASSESSMENTS_LINK_RATE_LIMIT``), shared with them."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        return not _rate_limited(request)
+        self.retry_after = _rate_limited(request)
+        return self.retry_after is None
 
     def wait(self) -> float:
-        return float(app_settings.link_rate_limit()[1])
+        return float(self.retry_after or app_settings.link_rate_limit()[1])
 
 
 class LinkView(APIView):

@@ -6,10 +6,8 @@ capabilities), loads nothing third-party and shows nothing that differs between 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -31,11 +29,10 @@ from practice.newsletter.subscriptions import (
     subscriber_unsubscribe,
 )
 from practice.newsletter.tokens import read_confirm_token, read_unsubscribe_token
+from practice.ratelimit import limited, rate_limit, too_many
 from practice.views import capability_page, not_found, public_page
 
-#: Subscription attempts (POSTs) one IP address may make per window before it is asked to wait.
-SUBSCRIBE_RATE_LIMIT = 10
-SUBSCRIBE_RATE_WINDOW_SECONDS = 10 * 60
+RATE_LIMITED = "newsletter/public/rate_limited.html"
 
 
 def _practice_or_none(practice_id: int) -> Practice | None:
@@ -47,19 +44,6 @@ def _subscriber_from(token: str, read: Callable[[str], int | None]) -> Subscribe
     if subscriber_id is None:
         return None
     return Subscriber.objects.select_related("practice").filter(pk=subscriber_id).first()
-
-
-def _rate_limited(request: HttpRequest) -> bool:
-    """Count this POST against the caller's IP address; True once it is over the limit for the window."""
-    address = request.META.get("REMOTE_ADDR", "") or "unknown"
-    key = "practice:subscribe:rate:" + hashlib.sha256(address.encode()).hexdigest()[:32]
-    cache.add(key, 0, timeout=SUBSCRIBE_RATE_WINDOW_SECONDS)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=SUBSCRIBE_RATE_WINDOW_SECONDS)
-        used = 1
-    return used > SUBSCRIBE_RATE_LIMIT
 
 
 @csrf_exempt
@@ -74,8 +58,9 @@ def subscribe(request: HttpRequest, practice_id: int) -> HttpResponse:
     if practice is None:
         return not_found(request)
     if request.method == "POST":
-        if _rate_limited(request):
-            return render(request, "newsletter/public/rate_limited.html", {"practice": practice}, status=429)
+        wait = limited(request, "newsletter-subscribe")
+        if wait is not None:
+            return too_many(request, wait, RATE_LIMITED, {"practice": practice})
         thanks = redirect("newsletter:subscribe_thanks", practice_id=practice.pk)
         thanks.status_code = 303
         if SubscribeForm.is_from_a_robot(request.POST):
@@ -124,6 +109,7 @@ def embed(request: HttpRequest, practice_id: int) -> HttpResponse:
 
 
 @capability_page
+@rate_limit("newsletter-links", template=RATE_LIMITED)
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET only shows a button (mail scanners fetch links); the POST confirms."""
@@ -141,6 +127,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @capability_page  # RFC 8058 one-click: the mail provider's POST has no cookies at all
+@rate_limit("newsletter-links", template=RATE_LIMITED)
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button and changes nothing; any POST unsubscribes and answers 200 in place.
@@ -160,6 +147,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @capability_page
+@rate_limit("newsletter-links", template=RATE_LIMITED)
 @require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     """What the address receives from the practice, with a box per choice (see ``PREFERENCE_PROVIDERS``)."""

@@ -113,7 +113,7 @@ def test_the_rate_limit_per_address_is_shared_with_the_link_pages(world, setting
     assert api.get("/api/v1/respond/").status_code == 200
     limited = api.get("/api/v1/respond/")
     assert limited.status_code == 429 and limited.json()["code"] == "throttled"
-    assert limited["Retry-After"] == "600"
+    assert 0 < int(limited["Retry-After"]) <= 600
     assert_private(limited)
 
 
