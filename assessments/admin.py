@@ -324,6 +324,36 @@ class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a version starts as an import or as a copy of another
 
+    def render_change_form(self, request: HttpRequest, context, add=False, change=False, form_url="", obj=None):
+        """Offer only the buttons this user may press, and say what a draft still lacks, with where to add it."""
+        writable = obj is not None and may_change(request, obj.instrument_id)
+        context["may_publish"] = writable and request.user.has_perm("assessments.change_instrumentversion")
+        context["may_copy"] = writable and request.user.has_perm("assessments.add_instrumentversion")
+        context["still_needs"] = self._still_needs(obj) if obj is not None and obj.is_draft else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _still_needs(version: InstrumentVersion) -> list[dict[str, str]]:
+        """What a draft lacks before it can be published and flag risk: each with the page where it is added."""
+        needs = [
+            {
+                "text": _("Scale “%s” needs bands (and check its clinical cut-off and direction).") % scale.label,
+                "url": reverse("admin:assessments_scale_change", args=[scale.pk]),
+            }
+            for scale in version.scales.filter(bands__isnull=True)
+        ]
+        if version.scales.exists() and not version.items.filter(risk_threshold__isnull=False).exists():
+            needs.append(
+                {
+                    "text": _(
+                        "No risk items are set: give any question that needs attention on its own (such as one "
+                        "about self-harm) a risk threshold in the questions below."
+                    ),
+                    "url": "#items-group",
+                }
+            )
+        return needs
+
     def _mine(self, request: HttpRequest, obj: InstrumentVersion | None) -> bool:
         return obj is None or (obj.is_draft and may_change(request, obj.instrument_id))
 

@@ -36,17 +36,21 @@ def owner_model_label() -> str:
 
 def get_respondent_model():
     """The respondent model class, or ImproperlyConfigured saying what is wrong with the setting."""
-    label = respondent_model_label()
+    return _model("ASSESSMENTS_RESPONDENT_MODEL", respondent_model_label())
+
+
+def get_owner_model():
+    """The owner model class, or ImproperlyConfigured saying what is wrong with the setting."""
+    return _model("ASSESSMENTS_OWNER_MODEL", owner_model_label())
+
+
+def _model(setting: str, label: str):
     try:
         return apps.get_model(label, require_ready=False)
     except ValueError as exc:
-        raise ImproperlyConfigured(
-            f"ASSESSMENTS_RESPONDENT_MODEL must be of the form 'app_label.ModelName', not {label!r}."
-        ) from exc
+        raise ImproperlyConfigured(f"{setting} must be of the form 'app_label.ModelName', not {label!r}.") from exc
     except LookupError as exc:
-        raise ImproperlyConfigured(
-            f"ASSESSMENTS_RESPONDENT_MODEL refers to model {label!r}, which is not installed."
-        ) from exc
+        raise ImproperlyConfigured(f"{setting} refers to model {label!r}, which is not installed.") from exc
 
 
 def _get(name: str, default):

@@ -3,8 +3,9 @@
 Both show what ``page_questions`` returns, each question rendered from ``assessments/includes/question.html``,
 so the preview cannot drift from what clients see. The form page is the hot path of the link pages
 (``bench/form.py``): rendering its radio buttons from the template costs more than the rest of the request, so
-a published choice question's markup is kept per process for each set of answers it shows (option codes and
-error messages, never who chose them). Text and number answers, and drafts, are rendered every time.
+a published version's markup is kept per process for every item that shows no free text: display items, and
+choice questions for each set of answers they show (option codes and error messages, never who chose them).
+Text and number answers, which hold what a client wrote, and drafts are rendered every time.
 """
 
 from __future__ import annotations
@@ -38,10 +39,9 @@ def page_questions(
     questions = []
     for item in items:
         question = _question(form, item, values.get(item["key"]), [str(error) for error in errors.get(item["key"], [])])
-        if form.frozen_as is not None and question["is_choice"]:
-            language = get_language()
-            chosen, shown_errors = frozenset(question["chosen"]), tuple(question["errors"])
-            question["html"] = _published_choice_html(form.frozen_as, item["key"], language, chosen, shown_errors)
+        if form.frozen_as is not None and (question["is_choice"] or not question["is_question"]):
+            chosen, shown_errors = frozenset(question.get("chosen", ())), tuple(question["errors"])
+            question["html"] = _published_html(form.frozen_as, item["key"], get_language(), chosen, shown_errors)
         else:
             question["html"] = render_to_string(TEMPLATE, {"question": question})
         questions.append(question)
@@ -72,10 +72,10 @@ def _question(form: PublishedForm, item: dict[str, Any], value: object, errors: 
 
 
 @lru_cache(maxsize=4096)
-def _published_choice_html(
+def _published_html(
     version: tuple[int, datetime], key: str, language: str | None, chosen: frozenset[str], errors: tuple[str, ...]
 ) -> SafeString:
-    """The markup of one choice question of a published version, for one set of answers and errors shown.
+    """The markup of one display item or choice question of a published version, for the answers and errors shown.
 
     ``language`` is only part of the key: the template translates into the active language.
     """

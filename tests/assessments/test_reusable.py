@@ -14,8 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 import assessments
-from assessments.app_settings import get_respondent_model
-from assessments.checks import respondent_model_check
+from assessments.app_settings import get_owner_model, get_respondent_model
+from assessments.checks import owner_model_check, respondent_model_check
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = Path(assessments.__file__).resolve().parent
@@ -84,6 +84,19 @@ def test_a_wrong_respondent_model_is_a_clear_configuration_error(value, message)
             get_respondent_model()
         [error] = respondent_model_check()
         assert error.id == "assessments.E001"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("practice", "of the form 'app_label.ModelName'"), ("nowhere.Practice", "which is not installed")],
+)
+def test_a_wrong_owner_model_is_a_clear_configuration_error(value, message):
+    with override_settings(ASSESSMENTS_OWNER_MODEL=value):
+        with pytest.raises(ImproperlyConfigured, match=f"ASSESSMENTS_OWNER_MODEL .*{message}"):
+            get_owner_model()
+        [error] = owner_model_check()
+        assert error.id == "assessments.E002"
+    assert owner_model_check() == []
 
 
 def test_the_respondent_model_is_the_practice_client_here():
