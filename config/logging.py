@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 #: URL prefixes followed by a token; everything after one, up to the next slash, is redacted.
 #: A new capability link's prefix goes here (tests/security/test_logging.py finds any left out).
@@ -43,12 +44,20 @@ class RedactFilter(logging.Filter):
     """Rewrite a record's message (arguments merged in) and its exception text, redacted.
 
     The message is formatted here, once, so a token passed as an argument is caught too;
-    the record then carries no arguments for a handler to merge back in.
+    the record then carries no arguments for a handler to merge back in. Records of the loggers in
+    ``unredacted`` pass as they are: in development (only) the settings name the one the worker's
+    printed output goes to, so an email printed by the console backend shows its link and recipient.
     """
 
     _formatter = logging.Formatter()
 
+    def __init__(self, unredacted: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.unredacted = frozenset(unredacted)
+
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name in self.unredacted:
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is logging's to report, not ours to hide
@@ -62,3 +71,14 @@ class RedactFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+class DropMessages(logging.Filter):
+    """Drop a logger's records that start with one of ``prefixes``: notices that tell a user nothing."""
+
+    def __init__(self, prefixes: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.prefixes = tuple(prefixes)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefixes)

@@ -346,17 +346,32 @@ if not DEBUG:
 
 # Every handler redacts link tokens and email addresses (config.logging). Django's own loggers are
 # routed through the same handler, so "Not Found: /newsletter/confirm/<token>/" never reaches a log.
+# In development only, what the worker prints (the console backend's emails) is shown as it is, so a
+# newcomer can open the client's link from the printed invitation.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.logging.RedactFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactFilter", "unredacted": ["celery.redirected"] if DEBUG else []},
+        # The filesystem broker has no host to name; kombu says so on every start.
+        "no_hostname_notice": {"()": "config.logging.DropMessages", "prefixes": ["No hostname was supplied"]},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "printed": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "printed": {"class": "logging.StreamHandler", "formatter": "printed", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its version line on every manage.py command
+        "kombu.connection": {"filters": ["no_hostname_notice"]},
+        **({"celery.redirected": {"handlers": ["printed"], "propagate": False}} if DEBUG else {}),
     },
 }
 # The worker keeps this configuration (and its redaction) instead of installing its own handlers.

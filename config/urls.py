@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from practice.views import health
@@ -17,6 +19,8 @@ urlpatterns = [
     path("admin/two-factor/", include("practice.auth")),  # before the admin, whose catch-all would 404 it
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    # For the pages that name no icon (the API's, a browser's own guess): no 404 on every page.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("practice/favicon.svg"), permanent=True)),
     path("api/", include("config.api")),
     path("", include("practice.newsletter.urls")),
     path("", include("assessments.urls")),
