@@ -324,3 +324,4 @@ class ErasureRecordAdmin(ScopedModelAdmin):
 
 
 from clients.admin_appointments import *  # noqa: E402,F403
+from clients.couples import admin as couples_admin  # noqa: E402, F401  (registers the couples' pages)

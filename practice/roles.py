@@ -35,6 +35,16 @@ APPOINTMENTS = (
     "clients.view_plannedassignment",
 )
 
+#: Couples seen together: every therapist, for couples whose partners are both theirs.
+COUPLES = (
+    "clients.view_couple",
+    "clients.add_couple",
+    "clients.change_couple",
+    "clients.view_coupleassignment",
+    "clients.add_coupleassignment",
+    "clients.change_coupleassignment",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.OWNER: (
         "practice.view_practice",
@@ -48,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.view_consentrecord",
         "clients.view_erasurerecord",
         *APPOINTMENTS,
+        *COUPLES,
         "clients.delete_appointment",
         "clients.delete_questionnaireplan",
         # The questionnaire engine: owners author instruments for the practice.
@@ -78,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "clients.change_client",
         "clients.view_consentrecord",
         *APPOINTMENTS,
+        *COUPLES,
         "assessments.view_instrument",
         "assessments.view_instrumentversion",
         *ASSIGNING,
