@@ -542,6 +542,8 @@ class ScaleAdmin(ContentAdmin):
         "higher_is_worse",
         "reference_sd",
         "reliability",
+        "reliable_change_threshold",
+        "reliable_change_source",
     ]
     readonly_fields = ["version"]
     filter_horizontal = ["items"]
