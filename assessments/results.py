@@ -7,6 +7,7 @@ history is one query.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,10 @@ from assessments.services import published_form
 # --- The audit trail ------------------------------------------------------------------------------------------
 
 
+#: Access events written per INSERT when many are logged at once (an export).
+ACCESS_BATCH = 1000
+
+
 def record_access(
     *,
     user: Any,
@@ -31,26 +36,36 @@ def record_access(
     responses: Iterable[Response] = (),
     note: str = "",
 ) -> int:
-    """Append who looked at, exported or changed whose responses: one event per respondent (or response)."""
+    """Append who looked at, exported or changed whose responses: one event per respondent (or response).
+
+    Written in batches as ``responses`` is read, so logging an export of 50,000 holds a batch, not all of them.
+    """
     username = user.get_username() if user is not None and hasattr(user, "get_username") else ""
     user_id = getattr(user, "pk", None)
-    events = [
-        AccessEvent(
-            user_id=user_id,
-            username=username,
-            action=AccessAction(action),
-            respondent_id=response.respondent_id,
-            response_id=response.pk,
-            note=note[:200],
-        )
-        for response in responses
-    ]
-    events += [
-        AccessEvent(user_id=user_id, username=username, action=action, respondent_id=pk, note=note[:200])
-        for pk in dict.fromkeys(respondent_ids)
-    ]
-    AccessEvent.objects.bulk_create(events)
-    return len(events)
+    action = AccessAction(action)
+    events = itertools.chain(
+        (
+            AccessEvent(
+                user_id=user_id,
+                username=username,
+                action=action,
+                respondent_id=response.respondent_id,
+                response_id=response.pk,
+                note=note[:200],
+            )
+            for response in responses
+        ),
+        (
+            AccessEvent(user_id=user_id, username=username, action=action, respondent_id=pk, note=note[:200])
+            for pk in dict.fromkeys(respondent_ids)
+        ),
+    )
+    written = 0
+    with transaction.atomic():
+        while batch := list(itertools.islice(events, ACCESS_BATCH)):
+            AccessEvent.objects.bulk_create(batch)
+            written += len(batch)
+    return written
 
 
 # --- Change over time ---------------------------------------------------------------------------------------------

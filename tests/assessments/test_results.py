@@ -262,11 +262,11 @@ def test_exports_are_csv_and_a_fhir_bundle_and_are_logged(client, tess, cara, ma
     selected = [r.pk for r in responses]
     reply = client.post(changelist, {"action": "export_csv", "_selected_action": selected})
     assert reply["Content-Type"].startswith("text/csv") and "no-store" in reply["Cache-Control"]
-    rows = list(csv.DictReader(io.StringIO(reply.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(reply.streaming_content).decode())))
     assert [row["score mood-check:total"] for row in rows] == ["8", "1"]
     assert rows[0]["answer mood-check:low"] == "Nearly every day"
     reply = client.post(changelist, {"action": "export_fhir", "_selected_action": selected})
-    bundle = json.loads(reply.content)
+    bundle = json.loads(b"".join(reply.streaming_content))
     assert bundle["resourceType"] == "Bundle" and len(bundle["entry"]) == 2
     resource = bundle["entry"][0]["resource"]
     assert resource["resourceType"] == "QuestionnaireResponse" and resource["status"] == "completed"
