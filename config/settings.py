@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "practice",  # first, so its admin templates (the front page's alerts and panels) take precedence
     "practice.mail",
     "practice.newsletter",
+    "practice.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -302,6 +303,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "practice.security.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "practice.security.client_ip"
 AXES_USERNAME_CALLABLE = "practice.security.lockout_username"
+# Besides that pair, a cap per account across every address (practice.accounts.lockout): 20 failures within
+# an hour lock the account itself and email the practice's owners; an owner unlocks it under *Sign-in
+# locks* in the admin (or `python manage.py account_unlock NAME`), or it unlocks after a day.
+AXES_HANDLER = "practice.accounts.lockout.AccountLockHandler"
+TANDEM_ACCOUNT_FAILURE_LIMIT = env.get_int("TANDEM_ACCOUNT_FAILURE_LIMIT", 20)
+TANDEM_ACCOUNT_FAILURE_WINDOW = env.get_int("TANDEM_ACCOUNT_FAILURE_WINDOW", 60 * 60)
+TANDEM_ACCOUNT_LOCK_HOURS = env.get_int("TANDEM_ACCOUNT_LOCK_HOURS", 24)
 # Behind a reverse proxy, how many proxies append to X-Forwarded-For (0: use the socket's address). Every
 # lockout and rate limit counts by practice.security.client_ip, which reads it.
 TANDEM_PROXY_COUNT = env.get_int("TANDEM_PROXY_COUNT", 1 if env.get_bool("SECURE_PROXY_SSL_HEADER", False) else 0)

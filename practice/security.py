@@ -117,7 +117,8 @@ def lockout_username(request: HttpRequest, credentials: dict | None) -> str | No
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:
-    """django-axes' answer to a locked-out username+address: a calm page saying how long to wait (429)."""
+    """django-axes' answer to a locked-out username+address (a calm page saying how long to wait), or to an
+    account locked from everywhere (``practice.accounts.lockout``: ask an owner); 429 either way."""
     from axes.helpers import get_cool_off
     from django.contrib import admin
 
@@ -128,5 +129,6 @@ def lockout_response(
         "site_url": admin.site.site_url,
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+        "account_locked": getattr(request, "tandem_account_locked", False),
     }
     return render(request, "registration/lockout.html", context, status=429)

@@ -108,3 +108,90 @@ def test_a_very_long_username_is_refused_and_counted_not_a_server_error(tess):
     response = attempt(here, "a" * 5000, "not-the-password")
     assert response.status_code == 200
     assert len(AccessAttempt.objects.get().username) == 255
+
+
+# --- the cap per account, across addresses ------------------------------------------------------------------
+
+
+def fail_from_many_addresses(username: str, count: int, *, proxied: bool = False) -> None:
+    """``count`` wrong passwords, each from an address of its own (never five from one: axes stays quiet)."""
+    for n in range(count):
+        address = f"198.51.100.{n + 1}"
+        here = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address) if proxied else Client(REMOTE_ADDR=address)
+        assert attempt(here, username, "not-the-password").status_code in (200, 429)
+
+
+def test_rotating_addresses_still_locks_the_account_after_the_cap(settings, tess, uma):
+    from practice.mail.models import OutboundEmail
+
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 20
+    fail_from_many_addresses("uma", 19)
+    fresh = Client(REMOTE_ADDR="203.0.113.77")
+    assert_signed_in(attempt(fresh, "uma", PASSWORD), fresh, uma)  # 19: not yet
+    fail_from_many_addresses("uma", 20)
+    fresh = Client(REMOTE_ADDR="203.0.113.78")
+    response = attempt(fresh, "uma", PASSWORD)
+    assert_locked_out(response, fresh)
+    assert "the account is locked" in response.content.decode()
+    # the owner is told, with a link and nothing else about the attempts
+    told = OutboundEmail.objects.get(to_email=tess.email)
+    assert "/admin/accounts/accountlock/" in told.body_text and "198.51.100" not in told.body_text
+    assert not OutboundEmail.objects.filter(to_email=uma.email).exists()
+
+
+def test_forged_forwarded_addresses_do_not_dodge_the_cap(settings, uma):
+    settings.TANDEM_PROXY_COUNT = 1
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 8
+    fail_from_many_addresses("uma", 8, proxied=True)
+    here = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert_locked_out(attempt(here, "uma", PASSWORD), here)
+
+
+def test_an_owner_unlocks_the_account_in_the_admin(settings, tess, uma):
+    from practice.accounts.models import AccountLock
+
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 6
+    fail_from_many_addresses("uma", 6)
+    lock = AccountLock.objects.get(username="uma")
+    owner = Client()
+    owner.force_login(tess)
+    assert "uma" in owner.get(reverse("admin:accounts_accountlock_changelist")).content.decode()
+    response = owner.post(
+        reverse("admin:accounts_accountlock_changelist"), {"action": "unlock", "_selected_action": [lock.pk]}
+    )
+    assert response.status_code == 302
+    fresh = Client(REMOTE_ADDR="203.0.113.79")
+    assert_signed_in(attempt(fresh, "uma", PASSWORD), fresh, uma)
+
+
+def test_only_the_owners_of_the_practice_see_its_locks(settings, tess, uma, otto, make_staff, elsewhere):
+    from practice.accounts.models import AccountLock
+    from practice.models import Role
+
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 3
+    fail_from_many_addresses("uma", 3)
+    lock = AccountLock.objects.get(username="uma")
+    other_owner = make_staff("olive", elsewhere, Role.OWNER)
+    for viewer, status in ((tess, 200), (other_owner, 404), (otto, 404), (uma, 404)):
+        browser = Client()
+        browser.force_login(viewer)
+        assert browser.get(reverse("admin:accounts_accountlock_change", args=[lock.pk])).status_code == status
+    therapist = Client()
+    therapist.force_login(uma)
+    assert therapist.get(reverse("admin:accounts_accountlock_changelist")).status_code == 403
+
+
+def test_the_command_unlocks_and_the_lock_ends_by_itself_after_a_day(settings, uma):
+    from django.core.management import call_command
+
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 3
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        fail_from_many_addresses("uma", 3)
+        fresh = Client(REMOTE_ADDR="203.0.113.80")
+        assert_locked_out(attempt(fresh, "uma", PASSWORD), fresh)
+        clock.shift(timedelta(hours=25))
+        assert_signed_in(attempt(fresh, "uma", PASSWORD), fresh, uma)
+    fail_from_many_addresses("uma", 3)
+    call_command("account_unlock", "uma", verbosity=0)
+    fresh = Client(REMOTE_ADDR="203.0.113.81")
+    assert_signed_in(attempt(fresh, "uma", PASSWORD), fresh, uma)

@@ -1,0 +1,60 @@
+"""The owners' view of locked staff accounts, with the way to unlock them."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from practice.accounts.lockout import account_unlock
+from practice.accounts.models import AccountLock
+from practice.admin import ScopedModelAdmin
+from practice.models import Membership, Role
+
+
+def _is_owner(user) -> bool:
+    """Owners (of any practice) and superusers; the queryset then narrows to their own practices' staff."""
+    if not (user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or Membership.objects.filter(user=user, role=Role.OWNER).exists()
+
+
+@admin.register(AccountLock)
+class AccountLockAdmin(ScopedModelAdmin):
+    list_display = ["username", "failures", "window_started_at", "locked_at"]
+    fields = ["username", "failures", "window_started_at", "locked_at"]
+    readonly_fields = fields
+    actions = ["unlock"]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).locked()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccountLock | None = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: AccountLock | None = None) -> bool:
+        return _is_owner(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: AccountLock | None = None) -> bool:
+        return _is_owner(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_owner(request.user)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Unlock the selected accounts"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset) -> None:
+        names = list(queryset.values_list("username", flat=True))
+        for username in names:
+            account_unlock(username=username)
+        self.message_user(request, _("Unlocked: %(names)s.") % {"names": ", ".join(names)}, messages.SUCCESS)
+
+    def delete_model(self, request: HttpRequest, obj: AccountLock) -> None:
+        account_unlock(username=obj.username)

@@ -1,0 +1,50 @@
+"""A username's failed sign-ins across every address, and the lock they end in."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from practice.managers import _is_signed_in, practice_ids_for
+
+
+class AccountLockQuerySet(models.QuerySet):
+    def for_user(self, user) -> AccountLockQuerySet:
+        """Owners see the locks of their practices' staff; superusers all; nobody else any."""
+        if not _is_signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        from django.contrib.auth import get_user_model
+
+        staff = get_user_model()._default_manager.filter(
+            practice_memberships__practice_id__in=practice_ids_for(user, owner_only=True)
+        )
+        return self.filter(Q(username__in=staff.values("username")))
+
+    def locked(self) -> AccountLockQuerySet:
+        return self.filter(locked_at__isnull=False)
+
+
+class AccountLock(models.Model):
+    """Failed sign-ins for one username from anywhere in the current window; ``locked_at`` once over the cap.
+
+    django-axes counts per username *and* address; this counts per username alone, so rotating addresses
+    (or forging ``X-Forwarded-For`` where the web process is reachable directly) cannot dodge the lockout.
+    """
+
+    username = models.CharField(_("username"), max_length=255, unique=True)
+    failures = models.PositiveIntegerField(_("failed sign-ins"), default=0)
+    window_started_at = models.DateTimeField(_("counting since"))
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+
+    objects = AccountLockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-locked_at", "username"]
+        verbose_name = _("sign-in lock")
+        verbose_name_plural = _("sign-in locks")
+
+    def __str__(self) -> str:
+        return self.username
