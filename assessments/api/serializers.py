@@ -112,6 +112,13 @@ class BandSerializer(serializers.Serializer):
     meaning = serializers.CharField(allow_blank=True)
 
 
+class ReliableChangeSerializer(serializers.Serializer):
+    """A published reliable-change threshold in points, with where it comes from."""
+
+    threshold = serializers.FloatField()
+    source = serializers.CharField(allow_blank=True)
+
+
 class ScaleSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
@@ -122,6 +129,9 @@ class ScaleSerializer(serializers.Serializer):
     clinical_cutoff = serializers.FloatField(allow_null=True)
     higher_is_worse = serializers.BooleanField()
     bands = BandSerializer(many=True)
+    reference_sd = serializers.FloatField(allow_null=True, required=False)
+    reliability = serializers.FloatField(allow_null=True, required=False)
+    reliable_change = ReliableChangeSerializer(allow_null=True, required=False)
 
 
 class VersionDetailSerializer(VersionSummarySerializer):

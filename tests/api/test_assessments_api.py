@@ -129,3 +129,10 @@ def test_a_response_exports_as_a_fhir_questionnaire_response(world, as_uma):
     answered = {item["linkId"]: item["answer"][0] for item in resource["item"][0]["item"]}
     assert answered["low"]["valueCoding"]["code"] == "2"
     assert resource["authored"].endswith("Z")
+
+
+def test_a_library_measure_shows_its_published_reliable_change_threshold(world, as_uma):
+    body = as_uma.get("/api/v1/instruments/phq-9/").json()
+    total = body["current_version"]["scales"][0]
+    assert total["reliable_change"]["threshold"] == 6
+    assert "NHS Talking Therapies" in total["reliable_change"]["source"]
