@@ -698,7 +698,10 @@ class ResponseAdmin(RespondentScopedAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return (
-            super().get_queryset(request).select_related("version", "version__instrument", "respondent", "reviewed_by")
+            super()
+            .get_queryset(request)
+            .select_related("version", "version__instrument", "respondent", "reviewed_by")
+            .defer("version__definition")  # kilobytes of JSON per row; the parsed form comes once per version
         )
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):

@@ -254,6 +254,7 @@ def respondent_history(respondent_id: int) -> list[InstrumentHistory]:
         Response.objects.completed()
         .filter(respondent_id=respondent_id)
         .select_related("version", "version__instrument")
+        .defer("version__definition")
         .order_by("completed_at", "pk")
     )
     grouped: dict[int, list[Response]] = {}
@@ -306,12 +307,11 @@ def review_queue(user: Any, *, now: datetime | None = None) -> ReviewQueue:
     """What needs the therapist: unreviewed responses (risk first), links about to expire, links that expired
     unanswered in the last 30 days. Three queries."""
     unreviewed, expiring, overdue = _queue(user, now or timezone.now())
-    related = ("version", "respondent")
-    return ReviewQueue(
-        list(unreviewed.select_related(*related)[:QUEUE_LIMIT]),
-        list(expiring.select_related(*related)[:QUEUE_LIMIT]),
-        list(overdue.select_related(*related)[:QUEUE_LIMIT]),
-    )
+
+    def rows(queryset) -> list:
+        return list(queryset.select_related("version", "respondent").defer("version__definition")[:QUEUE_LIMIT])
+
+    return ReviewQueue(rows(unreviewed), rows(expiring), rows(overdue))
 
 
 def review_counts(user: Any, *, now: datetime | None = None) -> dict[str, int]:

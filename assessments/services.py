@@ -216,8 +216,14 @@ def _frozen_version(version_id: int, published_at: datetime) -> InstrumentVersio
 
 
 def published_form(version: InstrumentVersion) -> PublishedForm:
-    """The parsed form of a version, cached per process once its definition is frozen."""
-    if version.definition is None or version.published_at is None:
+    """The parsed form of a version, cached per process once its definition is frozen.
+
+    A version loaded without its definition (``defer``, as lists do) is not read again for it: a published
+    one comes from the cache, which loads the definition once per process.
+    """
+    if version.published_at is None or (
+        "definition" not in version.get_deferred_fields() and version.definition is None
+    ):
         return PublishedForm.of(version)
     return frozen_form(version.pk, version.published_at)
 

@@ -76,7 +76,7 @@ class AssignmentInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("version")
+        return super().get_queryset(request).select_related("version").defer("version__definition")
 
 
 @admin.register(Client)

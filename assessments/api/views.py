@@ -294,7 +294,11 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering_fields = ["completed_at", "created_at"]
 
     def get_queryset(self):
-        return Response.objects.for_user(self.request.user).select_related("version__instrument", "assignment")
+        return (
+            Response.objects.for_user(self.request.user)
+            .select_related("version__instrument", "assignment")
+            .defer("version__definition")  # the parsed form comes once per version, not with every row
+        )
 
     @extend_schema(
         summary="The response as a FHIR R4 QuestionnaireResponse",
