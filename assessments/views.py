@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
 
 from assessments import app_settings, document
@@ -153,18 +153,33 @@ def start(request: HttpRequest, assignment: Assignment) -> HttpResponse:
     form = published_form(assignment.version)
     pages = visible_pages(form, assignment.draft_answers, assignment.question_order_seed)
     numbers = [number for number, _page, _items in pages]
-    resume = assignment.last_page if assignment.last_page in numbers else (numbers[0] if numbers else None)
     questions = sum(1 for item in form.document["items"] if item["type"] in document.QUESTION_TYPES)
     context = _context(
         request,
         assignment,
         form,
         first_url=_url(request, "page", numbers[0]) if numbers else _url(request, "review"),
-        resume_url=_url(request, "page", resume) if resume and assignment.draft_answers else None,
         question_count=questions,
         page_count=len(numbers),
+        **_progress(request, form, pages, assignment.draft_answers),
     )
     return render(request, "assessments/respond/start.html", context)
+
+
+def _progress(
+    request: HttpRequest, form: PublishedForm, pages: list[tuple[int, dict[str, Any], list[dict]]], answers: dict
+) -> dict[str, Any]:
+    """How far a client got, and where to go on: the first page with an unanswered required question."""
+    if not answers:
+        return {"resume_url": None}
+    missing = set(missing_answers(form.document, answers))
+    shown = [item for _n, _page, items in pages for item in items if item["type"] in document.QUESTION_TYPES]
+    resume = next((n for n, _page, items in pages if any(item["key"] in missing for item in items)), None)
+    return {
+        "resume_url": _url(request, "page", resume) if resume else _url(request, "review"),
+        "answered_count": sum(1 for item in shown if answers.get(item["key"]) not in (None, "", [])),
+        "shown_count": len(shown),
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -190,17 +205,16 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
             posted = form.answers()
             merged = {k: v for k, v in {**answers, **posted}.items() if v is not None}
             missing = missing_answers(form_plan.document, merged, [item["key"] for item in form.items])
-            if action == "next" and missing:
-                form.add_missing(missing)
+            try:
+                saved = assignment_save_answers(assignment=assignment, answers=posted, page=number)
+            except AssignmentClosed:
+                return problem_page(request, LinkProblem.EXPIRED)
+            except AnswerError as exc:
+                form.add_error(FIELD_PREFIX + exc.key, str(exc))
             else:
-                try:
-                    saved = assignment_save_answers(assignment=assignment, answers=posted, page=number)
-                except AssignmentClosed:
-                    return problem_page(request, LinkProblem.EXPIRED)
-                except AnswerError as exc:
-                    form.add_error(FIELD_PREFIX + exc.key, str(exc))
-                else:
+                if not (action == "next" and missing):
                     return _after_save(request, form_plan, saved, number, items, action)
+                form.add_missing(missing)  # what was answered is kept; the page asks for the rest
         if not notice:
             status = 400
             values = {item["key"]: form[FIELD_PREFIX + item["key"]].value() for item in form.items}
@@ -223,6 +237,7 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
         page_number=index + 1,
         page_count=len(numbers),
         action_url=_url(request, "page", number),
+        autosave_url=_url(request, "autosave", number),
         is_first=index == 0,
     )
     # No context processors: the page needs neither the signed-in user nor CSRF (the link is the capability).
@@ -315,3 +330,30 @@ def done(request: HttpRequest, assignment: Assignment) -> HttpResponse:
         ]
     form_plan = published_form(assignment.version)
     return render(request, "assessments/respond/done.html", _context(request, assignment, form_plan, scores=scores))
+
+
+@require_POST
+@link_page()
+def autosave(request: HttpRequest, assignment: Assignment, number: int) -> HttpResponse:
+    """Save a page's answers as they are given (its script posts the whole form on each change).
+
+    Answers that fail their check keep what was saved before, and the page shows the problem when it is
+    sent; fields of another page change nothing. 204 when saved; the page itself still saves without it.
+    """
+    form_plan = published_form(assignment.version)
+    pages = visible_pages(form_plan, assignment.draft_answers, assignment.question_order_seed)
+    section = next((section for n, section, _items in pages if n == number), None)
+    if section is None:
+        return HttpResponse(status=404)
+    form = AnswerPageForm(section["items"], request.POST)
+    if form.unknown_fields():
+        return HttpResponse(status=400)
+    form.is_valid()
+    answers = {key: value for key, value in form.answers().items() if FIELD_PREFIX + key not in form.errors}
+    try:
+        assignment_save_answers(assignment=assignment, answers=answers, page=number)
+    except AssignmentClosed:
+        return HttpResponse(status=410)
+    except AnswerError:
+        return HttpResponse(status=400)
+    return HttpResponse(status=204)

@@ -92,8 +92,10 @@ def test_the_whole_journey_by_touch(page, phone, live_server, journey, smtp, sig
     later = phone.new_page()  # the client comes back another day, through the same link
     violations.append(watch_csp(later))
     later.goto(link)
+    assert later.get_by_text("You have answered 18 of 27 questions so far.").is_visible()
     later.get_by_role("link", name="Continue where you left off").click()
-    assert later.get_by_text("Page 2 of 3").is_visible()
+    assert later.get_by_text("Page 3 of 3").is_visible()  # the first page with a question still to answer
+    later.get_by_role("button", name="Back").click()
     assert later.locator("input[type=radio]:checked").count() == 9
     later.get_by_role("button", name="Save and continue").click()
     answer_page_by_tapping(later, 2)
