@@ -8,11 +8,14 @@ from __future__ import annotations
 from rest_framework.routers import SimpleRouter
 
 from clients.api import newsletter, views
+from clients.couples import api as couples
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("appointments", views.AppointmentViewSet, basename="appointment")
 router.register("questionnaire-plans", views.QuestionnairePlanViewSet, basename="questionnaire-plan")
 router.register("subscribers", newsletter.SubscriberViewSet, basename="subscriber")
+router.register("couples", couples.CoupleViewSet, basename="couple")
+router.register("couple-assignments", couples.CoupleAssignmentViewSet, basename="couple-assignment")
 
 urlpatterns: list = []

@@ -59,6 +59,15 @@ MATRIX: dict[str, Route] = {
     "instrument-list": Route("global", ("get", "post"), "/api/v1/instruments/"),
     "instrument-detail": Route("global", ("get",), "/api/v1/instruments/mood-check/"),
     "instrument-copy": Route("global", ("post",), "/api/v1/instruments/mood-check/copy/"),
+    "couple-list": Route("scoped", ("get", "post"), "/api/v1/couples/"),
+    "couple-detail": Route("scoped", ("get",), "/api/v1/couples/{couple}/"),
+    "couple-unlink": Route("scoped", ("post",), "/api/v1/couples/{couple}/unlink/"),
+    "couple-share-agreement": Route("scoped", ("post",), "/api/v1/couples/{couple}/share-agreement/"),
+    "couple-assignment-list": Route("scoped", ("get", "post"), "/api/v1/couple-assignments/"),
+    "couple-assignment-detail": Route("scoped", ("get",), "/api/v1/couple-assignments/{pair}/"),
+    "couple-assignment-close": Route("scoped", ("post",), "/api/v1/couple-assignments/{pair}/close/"),
+    "couple-assignment-share": Route("scoped", ("post",), "/api/v1/couple-assignments/{pair}/share/"),
+    "couple-assignment-report": Route("scoped", ("get",), "/api/v1/couple-assignments/{pair}/report/"),
     "respond-form": Route("link", ("get",), "/api/v1/respond/"),
     "respond-answers": Route("link", ("post",), "/api/v1/respond/answers/"),
     "respond-submit": Route("link", ("post",), "/api/v1/respond/submit/"),
@@ -90,7 +99,7 @@ def test_the_matrix_covers_every_api_route():
 
 
 @pytest.fixture
-def world(world, version):
+def world(world, version, couples_version, consenting):
     """The shared world, and on each side's client a past appointment (so every action applies) and a plan."""
     started = timezone.now().replace(microsecond=0) - timedelta(hours=1)
     for side in world.values():
@@ -98,7 +107,33 @@ def world(world, version):
             client=side.client, therapist=side.client.therapist, starts_at=started, note="private"
         )
         side.plan = QuestionnairePlan.objects.create(client=side.client, instrument=version.instrument)
+        with_a_couple(side, couples_version, consenting)
     return world
+
+
+@pytest.fixture
+def couples_version(make_version):
+    from tests.assessments.conftest import small_document
+
+    return make_version(small_document("us-check") | {"couples": True})
+
+
+def with_a_couple(side, version, consenting) -> None:
+    """The side's client and a partner (another client of the same therapist), asked a questionnaire together."""
+    from clients.couples.services import couple_assignment_create, couple_link
+    from clients.models import Client
+
+    partner = consenting(
+        Client.objects.create(
+            practice=side.client.practice,
+            therapist=side.client.therapist,
+            first_name="Partner",
+            last_name=f"Of{side.client.pk}",
+            email=f"partner{side.client.pk}@example.net",
+        )
+    )
+    side.couple = couple_link(partner_a=side.client, partner_b=partner)
+    side.pair = couple_assignment_create(couple=side.couple, version=version)
 
 
 def url_for(route: Route, side) -> str:
@@ -109,6 +144,8 @@ def url_for(route: Route, side) -> str:
         subscriber=side.subscriber.pk,
         assignment=side.assignment.pk,
         response=side.response.pk,
+        couple=side.couple.pk,
+        pair=side.pair.pk,
     )
 
 
@@ -127,6 +164,9 @@ def body_for(name: str, side, method: str = "post") -> dict | None:
         "assignment-extend": {"days": 3},
         "instrument-list": {"document": {}},
         "respond-answers": {"answers": {"low": "1"}},
+        "couple-list": {"partner_a": side.client.pk, "partner_b": side.couple.partner_b_id},
+        "couple-share-agreement": {"partner": side.client.pk, "agreed": True},
+        "couple-assignment-list": {"couple": side.couple.pk, "instrument": "us-check"},
     }.get(name, {})
 
 
@@ -188,9 +228,12 @@ def test_a_colleague_gets_404_for_another_therapists_client(world, as_uma, name,
 
 def test_the_owner_sees_the_whole_practice_and_nothing_else(world, as_tess):
     clients = as_tess.get("/api/v1/clients/").json()["results"]
-    assert {client["first_name"] for client in clients} == {"Cara", "Fiona"}
+    assert {client["first_name"] for client in clients} == {"Cara", "Fiona", "Partner"}  # "Partner": of a couple
     assignments = as_tess.get("/api/v1/assignments/").json()["results"]
-    assert {row["respondent"] for row in assignments} == {world["tess"].client.pk, world["uma"].client.pk}
+    ours = (world["tess"], world["uma"])
+    assert {row["respondent"] for row in assignments} == {
+        person for side in ours for person in (side.client.pk, side.couple.partner_b_id)
+    }
     assert as_tess.get(f"/api/v1/responses/{world['otto'].response.pk}/").status_code == 404
     booked = as_tess.get("/api/v1/appointments/").json()["results"]
     assert {row["client"] for row in booked} == {world["tess"].client.pk, world["uma"].client.pk}
