@@ -39,24 +39,30 @@ def _reverse_relations(model: type[models.Model]) -> Iterator[models.ForeignObje
 
 
 def rows_about(client: Client) -> dict[str, list[models.Model]]:
-    """Every row that refers to the client, directly or through a row that does, keyed by ``app_label.model``."""
+    """Every row that refers to the client, directly or through a row that does, keyed by ``app_label.model``.
+
+    Read a generation at a time: one query per relation for all the rows found so far of its model, so the
+    number of queries follows the schema, not the client's history (200 responses cost what one does).
+    """
     found: dict[str, list[models.Model]] = {}
-    seen: set[tuple[str, Any]] = set()
-    queue: list[models.Model] = [client]
-    while queue:
-        parent = queue.pop(0)
-        for relation in _reverse_relations(type(parent)):
-            if relation.many_to_many:
-                related = getattr(parent, relation.get_accessor_name()).all()
-            else:
-                related = relation.related_model._default_manager.filter(**{relation.field.name: parent})
-            for row in related:
-                key = (row._meta.label_lower, row.pk)
-                if key in seen:
-                    continue
-                seen.add(key)
-                found.setdefault(row._meta.label_lower, []).append(row)
-                queue.append(row)
+    seen: set[tuple[str, Any]] = {(Client._meta.label_lower, client.pk)}
+    frontier: dict[type[models.Model], list[Any]] = {Client: [client.pk]}
+    while frontier:
+        arrived: dict[type[models.Model], list[Any]] = {}
+        for model, pks in frontier.items():
+            for relation in _reverse_relations(model):
+                lookup = f"{relation.field.name}__in"
+                related = relation.related_model._default_manager.filter(**{lookup: pks})
+                if relation.many_to_many:
+                    related = related.distinct()
+                for row in related.order_by("pk"):
+                    key = (row._meta.label_lower, row.pk)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    found.setdefault(row._meta.label_lower, []).append(row)
+                    arrived.setdefault(type(row), []).append(row.pk)
+        frontier = arrived
     return found
 
 
