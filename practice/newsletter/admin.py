@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from practice.admin import ScopedModelAdmin
+from practice.managers import practice_ids_for
 from practice.newsletter import campaigns
 from practice.newsletter.models import Campaign, CampaignStatus, Subscriber
 
@@ -51,6 +52,12 @@ class CampaignAdmin(ScopedModelAdmin):
         "retry": (_("Retry failed"), (CampaignStatus.SENDING, CampaignStatus.PAUSED, CampaignStatus.FINISHED)),
     }
 
+    #: What goes to (or stops going to) the whole list is the owners' to decide; a test is anyone's.
+    owner_actions = frozenset({"send", "schedule", "pause", "resume", "cancel", "retry"})
+    #: What asks first, saying how many people will receive it.
+    confirmed_actions = frozenset({"send", "schedule"})
+    confirm_template = "admin/newsletter/campaign/confirm.html"
+
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).annotate(**campaigns.count_expressions())
 
@@ -70,9 +77,19 @@ class CampaignAdmin(ScopedModelAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or obj.status in EDITABLE_CAMPAIGN_STATUSES)
 
-    def _may_act(self, request: HttpRequest) -> bool:
-        """The buttons need change_campaign, whatever state the campaign is in."""
-        return super().has_change_permission(request)
+    def _may_act(self, request: HttpRequest, campaign: Campaign, action: str) -> bool:
+        """The buttons need change_campaign, whatever state the campaign is in; sending needs an owner."""
+        if not super().has_change_permission(request):
+            return False
+        return action not in self.owner_actions or self._is_owner(request, campaign)
+
+    @staticmethod
+    def _is_owner(request: HttpRequest, campaign: Campaign) -> bool:
+        user = request.user
+        return (
+            user.is_superuser
+            or practice_ids_for(user, owner_only=True).filter(practice_id=campaign.practice_id).exists()
+        )
 
     def save_model(self, request: HttpRequest, obj: Campaign, form, change: bool) -> None:
         if not change:
@@ -85,16 +102,14 @@ class CampaignAdmin(ScopedModelAdmin):
             Campaign.objects.filter(pk=obj.pk, status=CampaignStatus.SCHEDULED).update(status=CampaignStatus.DRAFT)
 
     def response_change(self, request: HttpRequest, obj: Campaign):
+        """ "Save and schedule" saves the edits, then asks to confirm the time and the number of recipients."""
         if "_schedule" not in request.POST:
             return super().response_change(request, obj)
-        try:
-            campaigns.campaign_schedule(campaign=obj, send_at=obj.send_at)
-        except campaigns.CampaignError as exc:
-            self.message_user(request, str(exc), level=messages.ERROR)
-        else:
-            when = formats.localize(timezone.localtime(obj.send_at))
-            self.message_user(request, _("The campaign will be sent at %(when)s.") % {"when": when}, messages.SUCCESS)
-        return HttpResponseRedirect(request.path)
+        if not self._may_act(request, obj, "schedule"):
+            raise PermissionDenied
+        return HttpResponseRedirect(
+            reverse("admin:newsletter_campaign_action", args=[obj.pk, "schedule"], current_app=self.admin_site.name)
+        )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -118,12 +133,14 @@ class CampaignAdmin(ScopedModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
             counts = campaigns.campaign_counts(obj)
-            may_act = self._may_act(request)
             context["campaign_counts"] = counts
             context["campaign_preview_url"] = reverse(
                 "admin:newsletter_campaign_preview", args=[obj.pk], current_app=self.admin_site.name
             )
-            context["campaign_can_schedule"] = may_act and self.has_change_permission(request, obj)
+            context["campaign_can_schedule"] = self._may_act(request, obj, "schedule") and self.has_change_permission(
+                request, obj
+            )
+            context["campaign_owners_only"] = not self._is_owner(request, obj)
             context["campaign_actions"] = [
                 {
                     "name": name,
@@ -133,7 +150,9 @@ class CampaignAdmin(ScopedModelAdmin):
                     ),
                 }
                 for name, (label, statuses) in self.campaign_actions.items()
-                if may_act and obj.status in statuses and (name != "retry" or counts["failed"])
+                if self._may_act(request, obj, name)
+                and obj.status in statuses
+                and (name != "retry" or counts["failed"])
             ]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -155,13 +174,16 @@ class CampaignAdmin(ScopedModelAdmin):
         return TemplateResponse(request, self.preview_template, context)
 
     def action_view(self, request: HttpRequest, object_id: str, action: str):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
         campaign = self.get_object(request, unquote(object_id))  # 404 outside the user's practices
-        if not self._may_act(request):
-            raise PermissionDenied
-        if action not in self.campaign_actions:
+        if action not in self.campaign_actions and action not in self.confirmed_actions:
             raise Http404(_("Not found."))
+        if not self._may_act(request, campaign, action):
+            raise PermissionDenied
+        if action in self.confirmed_actions and request.method in ("GET", "HEAD", "POST"):
+            if request.method != "POST" or request.POST.get("confirmed") != "1":
+                return self._confirm_view(request, campaign, action)
+        elif request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
         try:
             message = getattr(self, f"_do_{action}")(request, campaign)
         except campaigns.CampaignError as exc:
@@ -169,6 +191,35 @@ class CampaignAdmin(ScopedModelAdmin):
         else:
             self.message_user(request, message, level=messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(campaign))
+
+    def _confirm_view(self, request: HttpRequest, campaign: Campaign, action: str):
+        """How many people will receive it, and when; nothing is sent until the owner says yes."""
+        # The subscribers the start would write a message for (confirmed, not suppressed), counted today.
+        count = campaigns._recipients(campaign).count()
+        people = ngettext("%(count)d subscriber", "%(count)d subscribers", count) % {"count": count}
+        if action == "send":
+            question = _("“%(subject)s” will be sent now to %(people)s.")
+            title, button = _("Send the newsletter now?"), _("Yes, send it now")
+        else:
+            question = _("“%(subject)s” will be sent at %(when)s to the subscribers confirmed then: %(people)s today.")
+            title, button = _("Schedule the newsletter?"), _("Yes, schedule it")
+        when = formats.localize(timezone.localtime(campaign.send_at)) if campaign.send_at else "—"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": campaign,
+            "title": title,
+            "question": question % {"subject": campaign.subject, "people": people, "when": when},
+            "recipient_count": count,
+            "confirm_label": button,
+            "change_url": self._change_url(campaign),
+        }
+        return TemplateResponse(request, self.confirm_template, context)
+
+    def _do_schedule(self, request: HttpRequest, campaign: Campaign) -> str:
+        campaigns.campaign_schedule(campaign=campaign, send_at=campaign.send_at)
+        when = formats.localize(timezone.localtime(campaign.send_at))
+        return _("The campaign will be sent at %(when)s.") % {"when": when}
 
     def _do_test(self, request: HttpRequest, campaign: Campaign) -> str:
         campaigns.campaign_send_test(campaign=campaign, user=request.user)

@@ -495,7 +495,7 @@ def test_the_send_now_button_sends_the_campaign(
     campaign = make_campaign()
     client.force_login(tess)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(action_url(campaign, "send"), follow=True)
+        response = client.post(action_url(campaign, "send"), {"confirmed": "1"}, follow=True)
     assert "The campaign is being sent to 3 subscribers." in messages_of(response)
     assert recipients_of(mail.outbox) == Counter({r.email: 1 for r in readers})
     html = client.get(change_url(campaign)).content.decode()
@@ -569,6 +569,9 @@ def test_the_schedule_button_saves_the_send_time_and_schedules(client, tess, har
         },
         follow=True,
     )
+    assert response.redirect_chain[-1][0] == action_url(campaign, "schedule")  # saved, then asked to confirm
+    assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+    response = client.post(action_url(campaign, "schedule"), {"confirmed": "1"}, follow=True)
     assert any(m.startswith("The campaign will be sent at") for m in messages_of(response)), messages_of(response)
     campaign.refresh_from_db()
     assert (campaign.status, campaign.send_at, campaign.subject) == (
@@ -649,7 +652,9 @@ def test_the_buttons_need_a_csrf_token_and_a_post(tess, make_campaign):
     browser = BrowserClient(enforce_csrf_checks=True)
     browser.force_login(tess)
     assert browser.post(action_url(campaign, "send")).status_code == 403
-    assert browser.get(action_url(campaign, "send")).status_code == 405
+    assert browser.post(action_url(campaign, "send"), {"confirmed": "1"}).status_code == 403
+    assert browser.get(action_url(campaign, "send")).status_code == 200  # only the confirmation page
+    assert browser.get(action_url(campaign, "pause")).status_code == 405
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
 
 
