@@ -175,7 +175,10 @@ REDIS_URL = env.get("REDIS_URL") or ""
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis hands a task that a worker took but never acknowledged (the worker died) to another worker
+    # after this long. It must exceed the longest task and the longest countdown (the drain's time budget
+    # and its self-scheduling hop: practice.mail.checks), and no more, so a dead worker's task returns soon.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env.get("CELERY_VISIBILITY_TIMEOUT") or 300)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     _broker_dir = VAR_DIR / "celery" / "broker"

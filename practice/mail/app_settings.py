@@ -17,9 +17,13 @@ def outbox_batch_size() -> int:
     return int(_get("OUTBOX_BATCH_SIZE", 50))
 
 
-def outbox_lease_seconds() -> int:
-    """How long a claimed message may stay 'sending' before it counts as lost with its worker."""
-    return int(_get("OUTBOX_LEASE_SECONDS", 300))
+def outbox_lease_seconds() -> float:
+    """How long a claimed message may stay 'sending' unrenewed before it counts as lost with its worker.
+
+    Short, because a live worker's heartbeat renews it every third of it: a dead worker's claimed,
+    unsent messages go back to pending within this many seconds.
+    """
+    return float(_get("OUTBOX_LEASE_SECONDS", 30))
 
 
 def outbox_max_attempts() -> int:
@@ -54,3 +58,12 @@ def drain_fanout() -> int:
     bound (set it to the number of worker processes, or a little above); claims never overlap.
     """
     return max(0, int(_get("DRAIN_FANOUT", 4)))
+
+
+def drain_max_countdown_seconds() -> int:
+    """The longest a drain waits before its own next run (for a deferred retry or a lease running out).
+
+    Kept well below the broker's visibility timeout: Redis hands a task that waits longer to another
+    worker as if the first had died. A retry due later is reached in several such hops.
+    """
+    return int(_get("DRAIN_MAX_COUNTDOWN_SECONDS", 60))

@@ -14,6 +14,6 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         from practice.dashboard import register_alert
-        from practice.mail import admin_alerts
+        from practice.mail import admin_alerts, checks  # noqa: F401 - registers the system checks
 
         register_alert(admin_alerts.sending_paused_alert)

@@ -28,6 +28,7 @@ import logging
 import random
 import re
 import smtplib
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -39,9 +40,9 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import Exists, F
+from django.db.models import Exists, F, Min
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -391,8 +392,61 @@ def drain(
     return report
 
 
+def next_run_in(now: datetime | None = None) -> float | None:
+    """Seconds until a drain next has something to do (a deferred retry, a lease running out), or None."""
+    now = now or timezone.now()
+    waiting = (
+        OutboundEmail.objects.filter(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED])
+        .exclude(batch__status__in=STOPPED)
+        .aggregate(at=Min("due_at"))["at"]
+    )
+    lease = OutboundEmail.objects.filter(status=EmailStatus.SENDING).aggregate(at=Min("lease_expires_at"))["at"]
+    times = [at for at in (waiting, lease) if at is not None]
+    if not times:
+        return None
+    return max((min(times) - now).total_seconds(), 0.0)
+
+
+@contextlib.contextmanager
+def heartbeat(token: str):
+    """While the block runs, renew the lease of the rows we hold, from a thread with its own connection.
+
+    So a lease can be short: it lapses only when the worker is gone. Inside a transaction (a test) a
+    second connection could not see our rows, and the send loop's own renewals must do.
+    """
+    if db_connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+    lease = app_settings.outbox_lease_seconds()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(max(lease / 3, 0.2)):
+                OutboundEmail.objects.filter(lease_token=token, status=EmailStatus.SENDING).update(
+                    lease_expires_at=timezone.now() + timedelta(seconds=lease)
+                )
+        except DatabaseError as exc:
+            logger.warning("Outbox heartbeat stopped: %s", exc)
+        finally:
+            db_connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"outbox-heartbeat-{token[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
     """Send claimed rows over one connection; whether each is still wanted is asked just before it goes."""
+    with heartbeat(token):
+        _send_claimed(rows, token, report, now)
+
+
+def _send_claimed(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
     wanted = rows
     smtp = get_connection()
     try:

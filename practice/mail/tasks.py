@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.core.cache import cache
 
 from practice.mail import app_settings
@@ -13,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 #: How many extra drains wait in the broker now (a shared counter; it expires, so a lost one heals).
 WAITING_KEY = "practice:outbox:extra-drains-waiting"
+#: When the earliest self-scheduled drain is due (a timestamp), so finishing drains do not pile up more.
+NEXT_RUN_KEY = "practice:outbox:next-run"
 
 
 def queue_drains(batches: int = 1, *, first: bool = True) -> int:
@@ -63,7 +66,44 @@ def drain_outbox(extra: bool = False) -> dict[str, int]:
         # One follow-up per minute, however many drains hit the limit (beat keeps draining too).
         if cache.add("practice:outbox:rescheduled", True, timeout=60):
             drain_outbox.apply_async(countdown=max(1, 60 - int(time.time()) % 60))
+    if not (report.paused or report.more or report.rate_limited):  # those hand over in their own way
+        schedule_next_run()
     counts = {"sent": report.sent, "deferred": report.deferred, "failed": report.failed, "cancelled": report.cancelled}
     if any(counts.values()) or report.released:
         logger.info("Outbox drained: %s (released %s lost)", counts, report.released)
     return counts
+
+
+def schedule_next_run() -> float | None:
+    """Queue a drain for when the outbox next has something to do, so nothing waits for beat.
+
+    Short countdowns only (``drain_max_countdown_seconds``): a retry due later is reached in hops.
+    One drain per moment, however many finish: the cache remembers the earliest one queued.
+    Returns the countdown, or None when nothing waits.
+    """
+    import time
+
+    from practice.mail import outbox
+
+    wait = outbox.next_run_in()
+    if wait is None:
+        return None
+    countdown = min(max(wait, 0.5), app_settings.drain_max_countdown_seconds())
+    at = time.time() + countdown
+    queued_at = cache.get(NEXT_RUN_KEY)
+    if queued_at is not None and time.time() <= queued_at <= at + 0.5:
+        return None  # a drain already queued will be there first (or near enough)
+    cache.set(NEXT_RUN_KEY, at, timeout=int(countdown) + 5)
+    drain_outbox.apply_async(countdown=countdown)
+    return countdown
+
+
+@worker_ready.connect(dispatch_uid="mail.drain_on_worker_ready")
+def drain_on_worker_ready(**kwargs) -> None:
+    """A (re)started worker resumes pending mail at once instead of waiting for beat's next minute.
+
+    A next run that a worker which has since died was holding (a countdown task stays with the worker
+    that took it) must not stop this worker's drains from scheduling their own: forget it.
+    """
+    cache.delete(NEXT_RUN_KEY)
+    queue_drains(app_settings.drain_fanout() + 1)

@@ -112,8 +112,7 @@ def test_people_who_unsubscribe_while_their_batch_is_being_sent_get_nothing(
         redis_url,
         smtp_url,
         DJANGO_SETTINGS_MODULE="tests.integration.fault_settings",
-        FAULT_BATCH_SIZE="50",
-        FAULT_LEASE_SECONDS="60",
+        FAULT_BATCH_SIZE="50",  # a batch takes 2 s to send, as long as the lease: the heartbeat keeps it
     )
     worker = Worker(environment)
     leavers: list[str] = []
@@ -177,5 +176,54 @@ def test_two_workers_both_claim_batches_of_one_campaign(redis_url, postgres, smt
     assert sum(claims) >= RECIPIENTS // 10
     received = sink.received_by()
     assert len(received) == RECIPIENTS and set(received.values()) == {1}
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_messages_are_sent_within_30_s_of_a_restart_without_beat(
+    redis_url, postgres, smtp_server, make_practice, tmp_path
+):
+    sink, smtp_url = smtp_server
+    sink.delay = 0.03
+    practice = make_practice("Back Soon")
+    Subscriber.objects.bulk_create(
+        Subscriber(practice=practice, email=f"reader{i}@example.net", status=SubscriberStatus.CONFIRMED)
+        for i in range(RECIPIENTS)
+    )
+    campaign = Campaign.objects.create(practice=practice, subject="News", body_markdown="Hello")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    # No beat anywhere; a lease of 10 s, which the heartbeat keeps while the worker lives.
+    environment = worker_environment(
+        tmp_path,
+        redis_url,
+        smtp_url,
+        DJANGO_SETTINGS_MODULE="tests.integration.fault_settings",
+        FAULT_LEASE_SECONDS="10",
+        FAULT_BATCH_SIZE="50",
+    )
+    first = Worker(environment)
+    try:
+        assert first.wait_for("ready."), "".join(first.lines)
+        campaign_start(campaign=campaign)
+        assert wait_until(lambda: len(sink.messages) >= 20), "".join(first.lines)
+    finally:
+        first.kill()
+    assert OutboundEmail.objects.filter(status=EmailStatus.SENDING).exists(), "it should die holding a batch"
+    celery_app.control.purge()  # and the queued drains are lost too: only the restart can recover
+    second = Worker(environment)
+    restarted = time.monotonic()
+    try:
+        assert wait_until(lambda: unresolved() == 0, timeout=30), "".join(second.lines)
+        took = time.monotonic() - restarted
+    finally:
+        second.stop()
+    assert took < 30
+    received = sink.received_by()
+    assert all(count == 1 for count in received.values()), "somebody got a message twice"
+    failed = OutboundEmail.objects.filter(status=EmailStatus.FAILED).count()
+    assert failed <= 1  # the one being handed over when the worker died is not risked twice
+    assert len(received) >= RECIPIENTS - failed
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
