@@ -31,7 +31,7 @@ def document_load(raw: bytes | str | dict) -> tuple[dict[str, Any], list[str]]:
             raise DocumentError([Problem("$", _("The file is larger than 2 MB."))])
         try:
             data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
             raise DocumentError([Problem("$", _("This is not valid JSON: %(error)s") % {"error": exc})]) from exc
     else:
         data = raw

@@ -6,15 +6,82 @@ being defined, and those views are what ``config.api`` imports.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any
 
-from rest_framework.exceptions import ValidationError
+from django.conf import settings
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
 from practice.security import client_ip
+
+
+class StrictJSONParser(JSONParser):
+    """JSON that cannot hurt: UTF-8 only, nested at most ``TANDEM_JSON_MAX_DEPTH`` deep (default 64), numbers
+    a float can hold, no lone surrogates. Anything else is a 400 before a serializer sees it.
+
+    DRF's own parser recurses into deep input (5,000 ``[`` end in a RecursionError, a 500), takes ``1e999``
+    for infinity (which the JSON renderer then cannot write) and leaves invalid UTF-8 to ``codecs``.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError("JSON parse error - the body is not valid UTF-8.") from exc
+        limit = int(getattr(settings, "TANDEM_JSON_MAX_DEPTH", 64))
+        if _nesting_depth(text) > limit:
+            raise ParseError(f"JSON parse error - nested more than {limit} deep.")
+        try:
+            data = json.loads(text, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"JSON parse error - {exc}") from exc
+        if _SURROGATE_ESCAPE.search(text):
+            try:
+                json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ParseError("JSON parse error - a string holds an unpaired surrogate.") from exc
+        return data
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: Digits an integer may have: far beyond any id, count or score, far below Python's 4,300.
+MAX_INT_DIGITS = 40
+
+
+def _nesting_depth(text: str) -> int:
+    """How deep brackets nest outside strings, without recursing (and so without a limit of its own)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _finite_float(value: str) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {value[:20]}… is too large")
+    return number
+
+
+def _bounded_int(value: str) -> int:
+    if len(value.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer may have at most {MAX_INT_DIGITS} digits")
+    return int(value)
+
+
+def _no_constant(value: str):
+    raise ValueError(f"{value} is not a JSON number")
 
 
 class IsStaff(BasePermission):

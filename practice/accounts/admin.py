@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from practice.accounts.lockout import account_unlock
@@ -58,3 +58,29 @@ class AccountLockAdmin(ScopedModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: AccountLock) -> None:
         account_unlock(username=obj.username)
+
+
+# django-otp's device admin looks devices up with ``objects.get``: an unknown id on its ``config/`` and
+# ``qrcode/`` pages was a 500. Registered again here so those pages answer 404 (imported first, so that
+# its own registration has happened whatever the order of INSTALLED_APPS).
+from django_otp.plugins.otp_totp import admin as totp_admin  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+
+class TOTPDeviceAdmin(totp_admin.TOTPDeviceAdmin):
+    def _known(self, request: HttpRequest, pk: int) -> None:
+        if not self.get_queryset(request).filter(pk=pk).exists():
+            raise Http404(_("Not found."))
+
+    def config_view(self, request: HttpRequest, pk: int):
+        self._known(request, pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request: HttpRequest, pk: int):
+        self._known(request, pk)
+        return super().qrcode_view(request, pk)
+
+
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, TOTPDeviceAdmin)

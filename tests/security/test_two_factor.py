@@ -196,3 +196,10 @@ def test_an_unverified_session_cannot_make_backup_codes(production, client, tess
     response = client.post(reverse("two_factor:backup_codes"), secure=True)
     assert response.status_code == 302 and response["Location"].startswith(VERIFY)
     assert not StaticDevice.objects.filter(user=tess).exists()
+
+
+@pytest.mark.parametrize("page", ["config", "qrcode"])
+def test_an_unknown_device_in_the_admin_is_a_404_not_a_server_error(admin_client, tess, page):
+    known = TOTPDevice.objects.create(user=tess, name="phone", confirmed=True)
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{known.pk}/{page}/").status_code == 200
+    assert admin_client.get(f"/admin/otp_totp/totpdevice/{known.pk + 999}/{page}/").status_code == 404
