@@ -26,6 +26,10 @@ class ClientsConfig(AppConfig):
         register_personaliser(emails.APPOINTMENT_PERSONALISER, appointments.appointment_email_wanted)
         register_personaliser(emails.APPOINTMENT_REMINDER_PERSONALISER, appointments.appointment_reminder_wanted)
 
+        from clients.couples.emails import SUMMARY_PERSONALISER, mint_summary_link
+
+        register_personaliser(SUMMARY_PERSONALISER, mint_summary_link)
+
         from clients.admin_appointments import appointments_panel
 
         register_panel(appointments_panel)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from clients import views
+from clients.couples import views as couples
 
 app_name = "clients"
 
@@ -15,4 +16,5 @@ urlpatterns = [
         views.stop_appointment_reminders,
         name="stop_appointment_reminders",
     ),
+    path("couple-summary/<str:token>/", couples.couple_summary, name="couple_summary"),
 ]

@@ -172,3 +172,27 @@ class CoupleAssignment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CoupleAssignmentStatus.OPEN
+
+
+class JointSummaryLinkQuerySet(models.QuerySet):
+    def for_user(self, user) -> JointSummaryLinkQuerySet:
+        return self.filter(couple_assignment__in=CoupleAssignment.objects.for_user(user).values("pk"))
+
+
+class JointSummaryLink(models.Model):
+    """A private link to a released joint summary, one per email; only the SHA-256 of its token is stored."""
+
+    couple_assignment = models.ForeignKey(CoupleAssignment, on_delete=models.CASCADE, related_name="summary_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    objects = JointSummaryLinkQuerySet.as_manager()
+
+    class Meta:
+        app_label = "clients"
+        verbose_name = _("joint summary link")
+        verbose_name_plural = _("joint summary links")
+
+    def __str__(self) -> str:
+        return f"summary link {self.pk} to couple questionnaire {self.couple_assignment_id}"

@@ -189,5 +189,8 @@ def couple_summary_release(*, couple_assignment: CoupleAssignment, now: datetime
     if locked.summary_released_at is None:
         locked.summary_released_at = now or timezone.now()
         locked.save(update_fields=["summary_released_at"])
+        from clients.couples.emails import joint_summary_shared
+
+        joint_summary_shared(locked)
     couple_assignment.summary_released_at = locked.summary_released_at
     return locked

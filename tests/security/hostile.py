@@ -289,6 +289,29 @@ def client_form_forged(client: Client, payload: str, world: World) -> Attempt:
     return Attempt(responses, rejected=True)
 
 
+@surface("couple summary: forged token")
+def couple_summary_forged(client: Client, payload: str, world: World) -> Attempt:
+    """A made-up joint-summary link shows nothing and names nobody; a POST is refused."""
+    from urllib.parse import quote
+
+    token = quote(payload, safe="") or "x"
+    responses = [client.get(f"/couple-summary/{token}/"), client.post(f"/couple-summary/{token}/", {"x": payload})]
+    return Attempt(responses, rejected=True)
+
+
+@surface("admin couple search")
+def admin_couple_search(client: Client, payload: str, world: World) -> Attempt:
+    """The couples list's search box, signed in: shown back escaped, changes nothing."""
+    from urllib.parse import urlencode
+
+    client.force_login(world.staff)
+    responses = [
+        client.get("/admin/clients/couple/?" + urlencode({"q": payload})),
+        client.get("/admin/clients/coupleassignment/?" + urlencode({"q": payload, "status": payload})),
+    ]
+    return Attempt(responses, rejected=True)
+
+
 def _draft(world: World) -> dict:
     from assessments.models import Assignment
 
