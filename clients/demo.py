@@ -50,6 +50,7 @@ CLIENTS = [
 @transaction.atomic
 def demo_load() -> list[DemoLogin]:
     """Create or refresh the demo practice; running it twice changes nothing more."""
+    from clients.couples.demo import demo_couple
     from clients.models import Channel, Client
     from clients.services import consent_set
 
@@ -94,6 +95,7 @@ def demo_load() -> list[DemoLogin]:
                 recorded_by=users[therapist],
             )
     _demo_history(Client.objects.get(practice=practice, first_name="Cara"))
+    demo_couple(practice)
     _demo_diary(practice, users)
     return logins
 
