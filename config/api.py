@@ -7,8 +7,14 @@ the scoping matrix in ``tests/api/test_scoping.py``, which fails until they are 
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.urls import Resolver404, include, path, re_path, resolve
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, include, path, re_path, resolve, reverse
+from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
@@ -50,10 +56,32 @@ def resolve_or_none(path: str):
 
 v1.append(re_path(r"^", not_found, name="not-found"))
 
+
+def for_verified_staff(view):
+    """The schema and its documentation page: open while ``TANDEM_API_DOCS_PUBLIC`` (development), else only
+    for a signed-in staff session that gave its second factor (anyone else: the sign-in page, or 403)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not getattr(settings, "TANDEM_API_DOCS_PUBLIC", False):
+            user = request.user
+            if not user.is_authenticated:
+                login = reverse("admin:login")
+                return redirect(f"{login}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}")
+            is_verified = getattr(user, "is_verified", None)
+            if not (user.is_active and user.is_staff and is_verified and is_verified()):
+                return JsonResponse(
+                    {"detail": "The API's schema needs a staff session with two-factor sign-in."}, status=403
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 app_name = "api"
 
 urlpatterns = [
     path("v1/", include((v1, "v1"))),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", for_verified_staff(SpectacularAPIView.as_view()), name="schema"),
+    path("docs/", for_verified_staff(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
 ]

@@ -260,6 +260,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The schema (/api/schema/) and its page (/api/docs/) are open in development; in production only to a
+# signed-in staff session that gave its second factor (config.api.for_verified_staff).
+TANDEM_API_DOCS_PUBLIC = env.get_bool("TANDEM_API_DOCS_PUBLIC", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "DESCRIPTION": "The staff API of a Tandem practice, and the token API behind a client's questionnaire link.",

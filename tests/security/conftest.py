@@ -10,6 +10,7 @@ from tests.security import hostile
 PRODUCTION_SETTINGS = {
     "DEBUG": False,
     "TANDEM_REQUIRE_2FA": True,
+    "TANDEM_API_DOCS_PUBLIC": False,
     "SECURE_SSL_REDIRECT": True,
     "SECURE_HSTS_SECONDS": 365 * 24 * 60 * 60,
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,

@@ -88,7 +88,7 @@ print(json.dumps({name: getattr(s, name, None) for name in (
     "TANDEM_REQUIRE_2FA", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY",
     "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_AGE", "SESSION_SAVE_EVERY_REQUEST", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_SSL_REDIRECT", "PASSWORD_RESET_TIMEOUT", "AXES_FAILURE_LIMIT",
-    "AXES_LOCKOUT_PARAMETERS", "CELERY_ACCEPT_CONTENT",
+    "AXES_LOCKOUT_PARAMETERS", "CELERY_ACCEPT_CONTENT", "TANDEM_API_DOCS_PUBLIC",
 )} | {"MIDDLEWARE": s.MIDDLEWARE, "AXES_COOLOFF_MINUTES": s.AXES_COOLOFF_TIME.total_seconds() / 60}))
 """
 
@@ -107,6 +107,7 @@ def test_production_settings_come_from_the_environment(tmp_path):
     assert found["AXES_FAILURE_LIMIT"] == 5 and found["AXES_COOLOFF_MINUTES"] == 15
     assert found["AXES_LOCKOUT_PARAMETERS"] == [["username", "ip_address"]]
     assert found["CELERY_ACCEPT_CONTENT"] == ["json"]
+    assert found["TANDEM_API_DOCS_PUBLIC"] is False
     middleware = found["MIDDLEWARE"]
     assert middleware.index("django_otp.middleware.OTPMiddleware") < middleware.index(
         "practice.auth.RequireTwoFactorMiddleware"
