@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from assessments import assignments, exports, results, services
+from assessments.admin_assignment import AssignmentPageMixin
 from assessments.admin_reliability import ReliabilityAdminMixin
 from assessments.document import ITEM_FIELDS, DocumentError, Problem
 from assessments.forms import ImportForm
@@ -583,7 +584,7 @@ def scores_table(scores: dict) -> str:
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(RespondentScopedAdmin):
+class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
     list_display = ["respondent", "questionnaire", "status", "sent_at", "expires_at", "completed_at", "flag"]
     list_filter = ["status", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["respondent", "version", "response"]
@@ -591,10 +592,7 @@ class AssignmentAdmin(RespondentScopedAdmin):
     actions = ["resend", "extend_week", "cancel"]
     fieldsets = [
         (None, {"fields": ["respondent", "version", "status", "note", "scores"]}),
-        (
-            _("Timeline"),
-            {"fields": ["send_at", "sent_at", "opened_at", "started_at", "completed_at", "expires_at", "cancelled_at"]},
-        ),
+        (_("Timeline"), {"fields": ["timeline"]}),
         (_("Settings"), {"fields": ["message", "release_scores", "assigned_by", "schedule"]}),
         (_("Emails"), {"fields": ["invitations_sent", "reminders_sent", "link_issued_at"]}),
     ]
@@ -613,6 +611,13 @@ class AssignmentAdmin(RespondentScopedAdmin):
     @admin.display(description=_("questionnaire"), ordering="version__title")
     def questionnaire(self, obj: Assignment) -> str:
         return obj.version.title
+
+    @admin.display(description=_("what happened"))
+    def timeline(self, obj: Assignment) -> str:
+        return self.timeline_html(obj)
+
+    def get_urls(self):
+        return [*self.assignment_page_urls(), *super().get_urls()]
 
     @admin.display(description=_("risk"), boolean=True)
     def flag(self, obj: Assignment) -> bool | None:

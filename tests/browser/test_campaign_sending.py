@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from practice.models import Practice
 from practice.newsletter.models import Campaign, CampaignStatus, Subscriber, SubscriberStatus
@@ -28,13 +29,13 @@ def test_the_owner_is_told_how_many_will_receive_it_before_it_goes(page, live_se
     sign_in("tess@demo", "tandem-demo-tess")
     page.goto(f"{live_server.url}/admin/newsletter/campaign/{campaign.pk}/change/")
     page.get_by_role("button", name="Send now").click()
-    assert page.get_by_role("heading", name="Send the newsletter now?").is_visible()
+    expect(page.get_by_role("heading", name="Send the newsletter now?")).to_be_visible()
     assert page.get_by_text("“Spring news” will be sent now to 12 subscribers.").is_visible()
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT, "nothing is sent before yes"
     screenshot("send-confirmation")
     assert serious(page) == []
     page.get_by_role("button", name="Yes, send it now").click()
-    assert page.get_by_text("The campaign is being sent to 12 subscribers.").is_visible()
+    expect(page.get_by_text("The campaign is being sent to 12 subscribers.")).to_be_visible()
     assert Campaign.objects.get(pk=campaign.pk).status != CampaignStatus.DRAFT
 
 
