@@ -31,9 +31,9 @@ def outbox_max_attempts() -> int:
     return int(_get("OUTBOX_MAX_ATTEMPTS", 8))
 
 
-def outbox_retry_base_seconds() -> int:
+def outbox_retry_base_seconds() -> float:
     """The first retry delay; each further attempt doubles it (with jitter), capped at an hour."""
-    return int(_get("OUTBOX_RETRY_BASE_SECONDS", 60))
+    return float(_get("OUTBOX_RETRY_BASE_SECONDS", 60))
 
 
 def send_rate_per_minute() -> int:
@@ -42,8 +42,19 @@ def send_rate_per_minute() -> int:
 
 
 def pause_after_failures() -> int:
-    """Consecutive connection or authentication failures after which sending pauses."""
+    """Consecutive failures of the connection as a whole (unreachable, refusing us, a storm of temporary
+    refusals) after which sending pauses until staff resume it."""
     return int(_get("PAUSE_AFTER_FAILURES", 5))
+
+
+def storm_after_temporary_failures() -> int:
+    """Temporary (4xx) refusals in a row, across recipients, that count as the server failing (0: never)."""
+    return int(_get("STORM_AFTER_TEMPORARY_FAILURES", 10))
+
+
+def backoff_seconds() -> float:
+    """The first wait after the connection as a whole failed; each further failure in a row doubles it."""
+    return float(_get("BACKOFF_SECONDS", 30))
 
 
 def drain_time_budget_seconds() -> float:

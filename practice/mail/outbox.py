@@ -68,6 +68,8 @@ PersonaliseError = hooks.PersonaliseError
 CANCELLED_MESSAGE = "Its batch was cancelled before this was sent."
 UNWANTED_MESSAGE = "No longer wanted when it was due to be sent."
 SUPPRESSED_MESSAGE = "The address was suppressed before sending."
+#: Starts the note on rows held back while the mail server as a whole was failing; resuming sends them at once.
+BACKED_OFF = "Held back: the mail server was failing."
 LOST_MESSAGE = (
     "The worker stopped while sending this message. It was not sent again, so that nobody receives it "
     "twice; it may or may not have been delivered."
@@ -87,6 +89,8 @@ class DrainReport:
     connection_failed: bool = False
     more: bool = False
     paused: bool = False
+    #: Temporary (4xx) refusals since the last message that went, across recipients and batches.
+    temporary_in_a_row: int = 0
     #: Set when the first claim was full and more rows were due (``on_more_work`` was called).
     fan_out: bool = False
 
@@ -234,7 +238,9 @@ def _defer(row: OutboundEmail, token: str, error: str, now: datetime) -> str:
     return "deferred"
 
 
-def _give_back(rows: list[OutboundEmail], token: str, now: datetime, delay: timedelta = timedelta(0)) -> None:
+def _give_back(
+    rows: list[OutboundEmail], token: str, now: datetime, delay: timedelta = timedelta(0), note: str | None = None
+) -> None:
     """Return claimed rows we did not try, without counting an attempt (rows of cancelled batches end)."""
     held = OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], status=EmailStatus.SENDING, lease_token=token)
     held.filter(batch__status=BatchStatus.CANCELLED).update(
@@ -247,6 +253,7 @@ def _give_back(rows: list[OutboundEmail], token: str, now: datetime, delay: time
         transmitting_since=None,
         attempts=F("attempts") - 1,
         due_at=now + delay,
+        **({} if note is None else {"last_error": note}),
     )
 
 
@@ -305,8 +312,8 @@ def _rate_allows() -> bool:
     return used <= limit
 
 
-def _connection_failed(error: str) -> bool:
-    """Count a connection/authentication failure; True when that pauses sending."""
+def _connection_failed(error: str) -> tuple[bool, int]:
+    """Count a failure of the connection as a whole; (whether that pauses sending, failures in a row)."""
     DeliveryState.objects.get_or_create(singleton=True)
     DeliveryState.objects.filter(singleton=True).update(consecutive_failures=F("consecutive_failures") + 1)
     state = DeliveryState.objects.get(singleton=True)
@@ -314,11 +321,24 @@ def _connection_failed(error: str) -> bool:
         DeliveryState.objects.filter(singleton=True).update(
             paused=True,
             paused_at=timezone.now(),
-            reason=f"Paused after {state.consecutive_failures} failed attempts to reach the mail server: {error}",
+            reason=f"Paused after {state.consecutive_failures} failures of the mail server in a row: {error}",
         )
         logger.error("Outbox paused after %s connection failures: %s", state.consecutive_failures, error)
-        return True
-    return False
+        return True, state.consecutive_failures
+    return False, state.consecutive_failures
+
+
+def _back_off(rows: list[OutboundEmail], token: str, report: DrainReport, error: str) -> None:
+    """The connection as a whole is failing: count it, give the untried rows back for later, stop this drain.
+
+    The delay doubles with each failure in a row (from ``backoff_seconds``, at most ten minutes); past
+    ``pause_after_failures`` sending pauses and the front page tells the staff until they resume it.
+    """
+    paused, failures = _connection_failed(error)
+    delay = min(app_settings.backoff_seconds() * 2 ** max(failures - 1, 0), 600)
+    _give_back(rows, token, timezone.now(), delay=timedelta(seconds=delay), note=f"{BACKED_OFF} {error}")
+    report.connection_failed = True
+    report.paused = report.paused or paused
 
 
 def retry(queryset) -> int:
@@ -343,10 +363,16 @@ def retry(queryset) -> int:
 
 
 def resume_sending() -> None:
+    """Staff resume: what was held back while the mail server was failing goes now, not after its back-off."""
     DeliveryState.objects.update_or_create(
         singleton=True, defaults={"paused": False, "reason": "", "paused_at": None, "consecutive_failures": 0}
     )
-    kick_drain()
+    now = timezone.now()
+    held = OutboundEmail.objects.filter(
+        status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], last_error__startswith=BACKED_OFF, due_at__gt=now
+    )
+    held.update(due_at=now)
+    kick_drain(batches=app_settings.drain_fanout() + 1)
 
 
 def sending_paused() -> DeliveryState | None:
@@ -452,14 +478,11 @@ def _send_claimed(rows: list[OutboundEmail], token: str, report: DrainReport, no
     try:
         smtp.open()
     except (smtplib.SMTPException, OSError) as exc:
-        error = f"Cannot reach the mail server: {type(exc).__name__}"
         logger.warning("Outbox: %s", exc)
-        _give_back(wanted, token, timezone.now(), delay=timedelta(seconds=30))
-        report.connection_failed = True
-        if _connection_failed(error):
-            report.paused = True
+        _back_off(wanted, token, report, f"Cannot reach the mail server: {type(exc).__name__}")
         return
     sent_before = report.sent
+    storm = app_settings.storm_after_temporary_failures()
     try:
         for index, row in enumerate(wanted):
             if not _rate_allows():
@@ -470,18 +493,22 @@ def _send_claimed(rows: list[OutboundEmail], token: str, report: DrainReport, no
             if outcome == "config":
                 # The server refuses us, not the recipient (relay denied, authentication needed):
                 # nothing in this batch can go, and repeated refusals pause sending.
-                _give_back(wanted[index:], token, timezone.now(), delay=timedelta(seconds=30))
-                report.connection_failed = True
-                if _connection_failed(row.last_error):
-                    report.paused = True
+                _back_off(wanted[index:], token, report, row.last_error)
                 return
             setattr(report, outcome, getattr(report, outcome) + 1)
-            if outcome == "deferred" and row.last_error.startswith("connection:"):
-                _give_back(wanted[index + 1 :], token, timezone.now(), delay=timedelta(seconds=30))
-                report.connection_failed = True
-                if _connection_failed(row.last_error):
-                    report.paused = True
-                return
+            if outcome == "sent":
+                report.temporary_in_a_row = 0
+            elif outcome == "deferred":
+                report.temporary_in_a_row += 1
+                if row.last_error.startswith("connection:"):
+                    _back_off(wanted[index + 1 :], token, report, row.last_error)
+                    return
+                if storm and report.temporary_in_a_row >= storm:
+                    # Recipient after recipient refused for now (a 454 storm): the server is the trouble.
+                    error = f"{report.temporary_in_a_row} temporary refusals in a row, the last: {row.last_error}"
+                    report.temporary_in_a_row = 0
+                    _back_off(wanted[index + 1 :], token, report, error)
+                    return
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.close()

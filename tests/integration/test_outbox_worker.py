@@ -227,3 +227,52 @@ def test_a_killed_workers_messages_are_sent_within_30_s_of_a_restart_without_bea
     assert len(received) >= RECIPIENTS - failed
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.FINISHED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_454_storm_pauses_sending_and_resuming_sends_everyone_once(
+    redis_url, postgres, smtp_server, make_practice, tmp_path
+):
+    from practice.mail.models import DeliveryState
+    from practice.mail.outbox import resume_sending
+
+    sink, smtp_url = smtp_server
+    sink.data_reply = "454 4.7.0 Try again later"
+    practice = make_practice("Stormy")
+    Subscriber.objects.bulk_create(
+        Subscriber(practice=practice, email=f"reader{i}@example.net", status=SubscriberStatus.CONFIRMED)
+        for i in range(RECIPIENTS)
+    )
+    campaign = Campaign.objects.create(practice=practice, subject="News", body_markdown="Hello")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    environment = worker_environment(
+        tmp_path,
+        redis_url,
+        smtp_url,
+        DJANGO_SETTINGS_MODULE="tests.integration.fault_settings",
+        FAULT_PRACTICE_STORM_AFTER_TEMPORARY_FAILURES="5",
+        FAULT_PRACTICE_PAUSE_AFTER_FAILURES="3",
+        FAULT_PRACTICE_BACKOFF_SECONDS="0.5",
+        FAULT_PRACTICE_OUTBOX_RETRY_BASE_SECONDS="1.0",
+    )
+    worker = Worker(environment)
+    try:
+        assert worker.wait_for("ready."), "".join(worker.lines)
+        campaign_start(campaign=campaign)
+        paused = lambda: DeliveryState.objects.filter(paused=True).exists()  # noqa: E731
+        assert wait_until(paused, timeout=30), "".join(worker.lines)
+        tried = OutboundEmail.objects.filter(attempts__gt=0).count()
+        assert tried <= 15 + 5, "a storm should stop the tries, not run through every recipient"
+        assert "temporary refusals in a row" in DeliveryState.objects.get().reason
+        time.sleep(2)
+        assert OutboundEmail.objects.filter(attempts__gt=0).count() == tried  # nothing more while paused
+        sink.data_reply = None  # the server recovers, and the owner resumes sending
+        resume_sending()
+        assert wait_until(lambda: unresolved() == 0, timeout=60), "".join(worker.lines)
+    finally:
+        worker.stop()
+    received = sink.received_by()
+    assert len(received) == RECIPIENTS and set(received.values()) == {1}
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.FINISHED
