@@ -190,7 +190,10 @@ def _charts(couple_assignment: CoupleAssignment, history: list[CoupleAssignment]
         )
         for spec in form.spec.scales
     ]
-    main = agreement_scales[0] if agreement_scales else None
+    totals = {f"agreement-{scale['key']}" for scale in form.document["scales"] if scale["total"]}
+    main = next((scale for scale in agreement_scales if scale.key in totals), None) or (
+        agreement_scales[0] if agreement_scales else None
+    )
     shared = InstrumentHistory(
         couple_assignment.version.instrument_id, _("Positive agreement (%)"), [], agreement_scales, main
     )
