@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -228,3 +229,15 @@ def test_the_joint_summary_is_shared_only_once_both_answered_and_both_agreed(ass
 def test_only_a_partner_can_agree_to_share(couple, fiona):
     with pytest.raises(CoupleError):
         couple_share_agreement(couple=couple, partner=fiona, agreed=True)
+
+
+def test_a_partners_link_never_shows_the_others_answers(client, assigned):
+    from assessments import links
+
+    answer(assigned.assignment_a, {"low": "3", "calm": "0", "harm": "3", "notes": "Only for my therapist."})
+    token = links.link_issue(assignment=Assignment.objects.get(pk=assigned.assignment_b_id))
+    pages = [client.get(f"/q/{token}/{path}").content.decode() for path in ("", "page/1/", "review/")]
+    for page in pages:
+        assert "Only for my therapist." not in page and "checked" not in page
+    api = client.get("/api/v1/respond/", HTTP_X_LINK_TOKEN=token).json()
+    assert api["answers"] == {} and "Only for my therapist." not in json.dumps(api)
