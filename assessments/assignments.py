@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from assessments import app_settings, document, links
 from assessments.hooks import get_hooks
 from assessments.models import (
+    AWAITING_ANSWERS,
     OPEN_STATUSES,
     Assignment,
     AssignmentSchedule,
@@ -152,7 +153,8 @@ def assignment_dispatch(*, assignment_id: int, now: datetime | None = None) -> b
         return False
     assignment.status, assignment.sent_at, assignment.note = AssignmentStatus.SENT, now, ""
     assignment.invitations_sent += 1
-    assignment.save(update_fields=["status", "sent_at", "note", "invitations_sent"])
+    assignment.next_reminder_at = next_reminder_time(assignment)
+    assignment.save(update_fields=["status", "sent_at", "note", "invitations_sent", "next_reminder_at"])
     hooks.send_invitation(assignment)
     return True
 
@@ -174,7 +176,8 @@ def assignment_resend(*, assignment: Assignment, now: datetime | None = None) ->
         locked.status = AssignmentStatus.SENT
     locked.sent_at, locked.note = now, ""
     locked.invitations_sent += 1
-    locked.save(update_fields=["status", "sent_at", "note", "invitations_sent"])
+    locked.next_reminder_at = next_reminder_time(locked)
+    locked.save(update_fields=["status", "sent_at", "note", "invitations_sent", "next_reminder_at"])
     hooks.send_invitation(locked)
     return locked
 
@@ -185,8 +188,8 @@ def assignment_cancel(*, assignment: Assignment, now: datetime | None = None) ->
     locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if locked.status not in OPEN_STATUSES:
         raise AssignmentError(_("Only an unfinished questionnaire can be cancelled."))
-    locked.status, locked.cancelled_at = AssignmentStatus.CANCELLED, _now(now)
-    locked.save(update_fields=["status", "cancelled_at"])
+    locked.status, locked.cancelled_at, locked.next_reminder_at = AssignmentStatus.CANCELLED, _now(now), None
+    locked.save(update_fields=["status", "cancelled_at", "next_reminder_at"])
     return locked
 
 
@@ -203,7 +206,8 @@ def assignment_extend(*, assignment: Assignment, days: int, now: datetime | None
     if locked.status == AssignmentStatus.EXPIRED:
         locked.status = AssignmentStatus.SENT if locked.sent_at else AssignmentStatus.SCHEDULED
         locked.expired_at = None
-    locked.save(update_fields=["expires_at", "status", "expired_at"])
+    locked.next_reminder_at = next_reminder_time(locked)
+    locked.save(update_fields=["expires_at", "status", "expired_at", "next_reminder_at"])
     return locked
 
 
@@ -308,7 +312,8 @@ def assignment_submit(*, assignment: Assignment, now: datetime | None = None) ->
         response,
         {},
     )
-    locked.save(update_fields=["status", "completed_at", "response", "draft_answers"])
+    locked.next_reminder_at = None
+    locked.save(update_fields=["status", "completed_at", "response", "draft_answers", "next_reminder_at"])
     get_hooks().assignment_completed(locked)
     assignment.status, assignment.completed_at, assignment.response = locked.status, now, response
     return response
@@ -325,6 +330,31 @@ def reminder_times(assignment: Assignment, policy: dict | None = None) -> list[d
     times = [assignment.sent_at + timedelta(days=days) for days in policy["after_sent_days"]]
     times += [assignment.expires_at - timedelta(days=days) for days in policy["before_expiry_days"]]
     return sorted(time for time in times if assignment.sent_at < time < assignment.expires_at)[: policy["max"]]
+
+
+def next_reminder_time(assignment: Assignment, policy: dict | None = None) -> datetime | None:
+    """When the next unused reminder slot falls due, or None: what ``next_reminder_at`` keeps.
+
+    The services that change what reminders depend on (sending, sending again, extending, a reminder
+    going, finishing, cancelling, expiring) set it, so the beat finds due reminders by an index. After
+    a change of ``ASSESSMENTS_REMINDERS``, ``reminders_reschedule`` sets it anew for open assignments.
+    """
+    if assignment.status not in AWAITING_ANSWERS:
+        return None
+    remaining = reminder_times(assignment, policy)[assignment.reminders_sent :]
+    return remaining[0] if remaining else None
+
+
+def reminders_reschedule(*, policy: dict | None = None) -> int:
+    """Recompute ``next_reminder_at`` of every assignment awaiting answers (after the policy changed)."""
+    policy = policy or app_settings.reminder_policy()
+    changed = 0
+    for assignment in Assignment.objects.filter(status__in=AWAITING_ANSWERS).iterator(chunk_size=2000):
+        when = next_reminder_time(assignment, policy)
+        if when != assignment.next_reminder_at:
+            Assignment.objects.filter(pk=assignment.pk).update(next_reminder_at=when)
+            changed += 1
+    return changed
 
 
 def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | None:
@@ -348,10 +378,15 @@ def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | N
             return None
         due = [index for index, time in enumerate(reminder_times(assignment, policy)) if time <= now]
         if not due or due[-1] < assignment.reminders_sent:
+            upcoming = next_reminder_time(assignment, policy)  # found by a stale time: put it right
+            if upcoming != assignment.next_reminder_at:
+                assignment.next_reminder_at = upcoming
+                assignment.save(update_fields=["next_reminder_at"])
             return None
         slot = due[-1]
         assignment.reminders_sent = slot + 1
-        assignment.save(update_fields=["reminders_sent"])
+        assignment.next_reminder_at = next_reminder_time(assignment, policy)
+        assignment.save(update_fields=["reminders_sent", "next_reminder_at"])
         hooks = get_hooks()
         if not hooks.may_contact(assignment.respondent):
             return None
@@ -360,14 +395,18 @@ def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | N
 
 
 def _expire(assignment: Assignment, now: datetime) -> None:
-    Assignment.objects.open().filter(pk=assignment.pk).update(status=AssignmentStatus.EXPIRED, expired_at=now)
-    assignment.status, assignment.expired_at = AssignmentStatus.EXPIRED, now
+    Assignment.objects.open().filter(pk=assignment.pk).update(
+        status=AssignmentStatus.EXPIRED, expired_at=now, next_reminder_at=None
+    )
+    assignment.status, assignment.expired_at, assignment.next_reminder_at = AssignmentStatus.EXPIRED, now, None
 
 
 def assignments_expire(*, now: datetime | None = None) -> int:
     """Every open assignment past its expiry becomes expired; its links then say so."""
     now = _now(now)
-    return Assignment.objects.due_for_expiry(now).update(status=AssignmentStatus.EXPIRED, expired_at=now)
+    return Assignment.objects.due_for_expiry(now).update(
+        status=AssignmentStatus.EXPIRED, expired_at=now, next_reminder_at=None
+    )
 
 
 def schedule_create(
@@ -476,16 +515,18 @@ class TickReport:
 def assignments_tick(*, now: datetime | None = None) -> TickReport:
     """One beat: repeat schedules, send due invitations and reminders, expire what is past its time.
 
-    Safe to run twice at once or twice in a row: every step claims its row before acting.
+    Safe to run twice at once or twice in a row: every step claims its row before acting. Each step
+    reads only rows due now, through an index (schedule_due_idx, assignment_due_idx,
+    assignment_reminder_idx, assignment_expiry_idx): a quiet beat is four short queries, whether
+    1,000 or 100,000 assignments are open.
     """
     now = _now(now)
     report = TickReport()
     report.expired = assignments_expire(now=now)
-    for schedule_id in AssignmentSchedule.objects.due(now).values_list("pk", flat=True):
+    for schedule_id in AssignmentSchedule.objects.due(now).order_by().values_list("pk", flat=True):
         report.scheduled += schedule_advance(schedule_id=schedule_id, now=now) is not None
-    for assignment_id in Assignment.objects.due_for_invitation(now).values_list("pk", flat=True):
+    for assignment_id in Assignment.objects.due_for_invitation(now).order_by().values_list("pk", flat=True):
         report.invited += assignment_dispatch(assignment_id=assignment_id, now=now)
-    policy = app_settings.reminder_policy()
-    for assignment_id in Assignment.objects.due_for_reminder(now, policy).values_list("pk", flat=True):
+    for assignment_id in Assignment.objects.reminders_due(now).order_by().values_list("pk", flat=True):
         report.reminded += reminder_send(assignment_id=assignment_id, now=now) is not None
     return report

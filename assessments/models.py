@@ -469,6 +469,8 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["respondent", "completed_at"], name="response_history_idx"),
             models.Index(fields=["reviewed_at", "flagged"], name="response_review_idx"),
+            # The lists' order (newest first): a page of 100 walks the index instead of sorting every response.
+            models.Index(fields=["-completed_at", "-id"], name="response_completed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -543,6 +545,13 @@ class Assignment(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(
         _("reminder slots used"), default=0, help_text=_("Reminder slots sent or passed over, in order.")
     )
+    next_reminder_at = models.DateTimeField(
+        _("next reminder"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the next reminder falls due; kept by the services, so the beat reads only what is due."),
+    )
     last_page = models.PositiveSmallIntegerField(_("last page saved"), default=0)
     note = models.CharField(_("note"), max_length=300, blank=True, help_text=_("Why it was not sent, for example."))
     draft_answers = models.JSONField(_("answers so far"), default=dict, blank=True)
@@ -564,7 +573,18 @@ class Assignment(models.Model):
         ordering = ["-send_at", "-pk"]
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
-        indexes = [models.Index(fields=["status", "send_at"], name="assignment_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "send_at"], name="assignment_due_idx"),
+            # The beat's reminder and expiry steps read only rows due now, through these (issue #19).
+            models.Index(
+                fields=["next_reminder_at"],
+                name="assignment_reminder_idx",
+                condition=models.Q(next_reminder_at__isnull=False),
+            ),
+            models.Index(
+                fields=["expires_at"], name="assignment_expiry_idx", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=AssignmentStatus.values), name="assignment_status_valid"

@@ -100,6 +100,8 @@ class Campaign(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("newsletter campaign")
         verbose_name_plural = _("newsletter campaigns")
+        # Beat's "start scheduled campaigns" reads only those due, whatever the number of campaigns sent.
+        indexes = [models.Index(fields=["status", "send_at"], name="campaign_due_idx")]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=CampaignStatus.values), name="campaign_status_valid"),
         ]
