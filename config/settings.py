@@ -67,7 +67,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -240,7 +239,7 @@ TANDEM_SITE_URL = (env.get("TANDEM_SITE_URL") or "http://127.0.0.1:8000").rstrip
 # scoped like the admin. The browsable renderer is for development only.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "practice.accounts.tokens.ApiTokenAuthentication",  # hashed, named, expiring (replaces DRF's authtoken)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.rest.IsStaff"],
@@ -263,6 +262,8 @@ REST_FRAMEWORK = {
 # The schema (/api/schema/) and its page (/api/docs/) are open in development; in production only to a
 # signed-in staff session that gave its second factor (config.api.for_verified_staff).
 TANDEM_API_DOCS_PUBLIC = env.get_bool("TANDEM_API_DOCS_PUBLIC", DEBUG)
+# The longest an API token may last, in days (staff make their own under /admin/api-tokens/).
+TANDEM_API_TOKEN_MAX_DAYS = env.get_int("TANDEM_API_TOKEN_MAX_DAYS", 365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
     "DESCRIPTION": "The staff API of a Tandem practice, and the token API behind a client's questionnaire link.",

@@ -1,7 +1,8 @@
-"""A username's failed sign-ins across every address, and the lock they end in."""
+"""A username's failed sign-ins across every address and the lock they end in; staff members' API tokens."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,3 +49,38 @@ class AccountLock(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> ApiTokenQuerySet:
+        from django.utils import timezone
+
+        return self.filter(expires_at__gt=timezone.now(), user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A staff member's key for the API (``Authorization: Token …``): only its SHA-256 is kept, and it expires.
+
+    Made, listed and revoked by its owner on the *API tokens* page (``practice.accounts.tokens``), which needs
+    a session that gave its second factor; the key is shown once, when it is made.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “booking site”."))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("made"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

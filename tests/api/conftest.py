@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from assessments import assignments, links
 from assessments.models import Assignment, Response
+from practice.accounts.tokens import api_token_create
 from practice.newsletter.models import Subscriber, SubscriberStatus
 
 
@@ -31,8 +31,8 @@ def api_client(user=None) -> APIClient:
     """A client that signs in the way a script does: ``Authorization: Token <key>``."""
     api = APIClient()
     if user is not None:
-        token, _created = Token.objects.get_or_create(user=user)
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, raw = api_token_create(user=user, name="tests", days=1)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
     return api
 
 

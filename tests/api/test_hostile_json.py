@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import api_client, link_client
-from tests.api.test_scoping import MATRIX, body_for, url_for, world  # noqa: F401 - world: the matrix's fixture
+from tests.api.test_scoping import (  # noqa: F401 - world and couples_version: the matrix's fixtures
+    MATRIX,
+    body_for,
+    couples_version,
+    url_for,
+    world,
+)
 from tests.security import hostile
 
 pytestmark = pytest.mark.django_db

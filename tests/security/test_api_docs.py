@@ -37,9 +37,9 @@ def test_in_production_an_unverified_staff_session_is_refused(production, client
 
 @pytest.mark.parametrize("page", PAGES)
 def test_in_production_a_token_alone_does_not_open_the_schema(production, client, tess, page):
-    from rest_framework.authtoken.models import Token
+    from practice.accounts.tokens import api_token_create
 
-    raw = Token.objects.create(user=tess).key
+    _token, raw = api_token_create(user=tess, name="script", days=30)
     assert client.get(page, secure=True, HTTP_AUTHORIZATION=f"Token {raw}").status_code == 302
 
 
