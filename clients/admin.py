@@ -17,6 +17,7 @@ from assessments.hooks import get_hooks
 from assessments.models import AccessAction, Assignment
 from assessments.results import record_access
 from clients import privacy
+from clients.dashboard import NotSeenFilter
 from clients.forms import AssignForm
 from clients.models import Channel, Client, ConsentRecord, ErasureRecord
 from clients.services import consent_set
@@ -91,6 +92,7 @@ class ClientAdmin(ScopedModelAdmin):
         "consent_appointment_reminders",
         "consent_newsletter",
         PastRetentionFilter,
+        NotSeenFilter,
     ]
     search_fields = ["first_name", "last_name", "preferred_name", "email", "phone"]
     list_select_related = ["therapist", "practice"]

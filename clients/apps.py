@@ -10,7 +10,7 @@ class ClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from clients.assessment_hooks import mint_link, review_panel
+        from clients.assessment_hooks import mint_link
         from clients.emails import LINK_PERSONALISER
         from clients.preferences import client_channels
         from practice.dashboard import register_panel
@@ -19,7 +19,6 @@ class ClientsConfig(AppConfig):
 
         register_preference_provider(client_channels)
         register_personaliser(LINK_PERSONALISER, mint_link)
-        register_panel(review_panel)
 
         from clients import appointments, emails
 
@@ -30,6 +29,7 @@ class ClientsConfig(AppConfig):
 
         register_personaliser(SUMMARY_PERSONALISER, mint_summary_link)
 
-        from clients.admin_appointments import appointments_panel
+        from clients.dashboard import PANELS
 
-        register_panel(appointments_panel)
+        for panel in PANELS:  # the therapist's day: sessions, what waits for review, who has not been seen
+            register_panel(panel)
