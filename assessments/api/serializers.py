@@ -65,7 +65,7 @@ class CleanJSONField(serializers.JSONField):
 class VersionSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = InstrumentVersion
-        fields = ["id", "number", "label", "title", "status", "published_at", "retired_at"]
+        fields = ["id", "number", "label", "title", "status", "couples", "published_at", "retired_at"]
         read_only_fields = fields
 
 

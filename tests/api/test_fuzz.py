@@ -59,7 +59,25 @@ def keep_connection():
 
 
 @pytest.fixture
-def api_schema(world, uma, settings, keep_connection):
+def uma_couple(world, uma, make_client, make_version, consenting):
+    """Uma's client Fiona and her partner, who have both answered a questionnaire for couples: the couple
+    routes then have a report to build (ids start at 1, which the fuzzer tries often)."""
+    from clients.couples.services import couple_assignment_create, couple_link
+    from tests.assessments.conftest import small_document
+    from tests.clients.couples_fixtures import answer
+
+    version = make_version(small_document("us-check") | {"couples": True})
+    partner = consenting(make_client(uma, first_name="Finn"))
+    pair = couple_assignment_create(
+        couple=couple_link(partner_a=world["uma"].client, partner_b=partner), version=version
+    )
+    answer(pair.assignment_a, {"low": "1", "calm": "2"})
+    answer(pair.assignment_b, {"low": "3", "calm": "0"})
+    return pair
+
+
+@pytest.fixture
+def api_schema(world, uma, settings, keep_connection, uma_couple):
     settings.ASSESSMENTS_LINK_RATE_LIMIT = (0, 600)  # the limit has its own test; here it would only answer 429
     settings.TANDEM_API_DOCS_PUBLIC = True  # the schema is read without a session, as in development
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "1000000/hour"}}

@@ -103,3 +103,9 @@ def test_another_practices_couple_is_a_404(couple, otto, uma):
         assert api.post(f"/api/v1/couples/{couple.pk}/unlink/").status_code == 404
     couple.refresh_from_db()
     assert couple.is_active
+
+
+def test_the_instruments_api_says_which_versions_suit_couples(as_tess, couples_version, make_version):
+    make_version()
+    assert as_tess.get("/api/v1/instruments/us-check/").json()["published_version"]["couples"] is True
+    assert as_tess.get("/api/v1/instruments/mood-check/").json()["published_version"]["couples"] is False
