@@ -20,6 +20,7 @@ TOKEN_PATH_PREFIXES: tuple[str, ...] = (
     "/newsletter/preferences/",
     "/email/stop-questionnaires/",
     "/email/stop-appointment-emails/",
+    "/admin/two-factor/enrol/",
 )
 REDACTED = "[redacted]"
 REDACTED_EMAIL = "[email]"

@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "practice.security.SessionLifetimeMiddleware",
-    "practice.auth.RequireTwoFactorMiddleware",
+    "practice.accounts.two_factor.RequireTwoFactorMiddleware",
     "practice.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -297,10 +297,12 @@ SESSION_COOKIE_AGE = TANDEM_SESSION_IDLE_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
-# Two-factor sign-in for staff (TOTP with backup codes, practice.auth). On in production; the demo
+# Two-factor sign-in for staff (TOTP with backup codes, practice.accounts.two_factor). On in production; the demo
 # (DEBUG on) may leave it off. Staff who enrolled still verify whenever it is on.
 TANDEM_REQUIRE_2FA = env.get_bool("TANDEM_REQUIRE_2FA", not DEBUG)
 OTP_TOTP_ISSUER = env.get("OTP_TOTP_ISSUER", "Tandem")
+# Enrolling a second factor needs a one-time link emailed to the account (practice.accounts.enrolment).
+TANDEM_ENROLMENT_LINK_HOURS = env.get_int("TANDEM_ENROLMENT_LINK_HOURS", 24)
 
 # Lockout (django-axes): 5 failures per username *and* address lock that pair for 15 minutes, so a
 # stranger cannot lock a therapist out from elsewhere. `python manage.py axes_reset_username NAME` unlocks.

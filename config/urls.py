@@ -16,7 +16,9 @@ admin.site.index_title = "Practice back office"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
-    path("admin/two-factor/", include("practice.auth")),  # before the admin, whose catch-all would 404 it
+    path(
+        "admin/two-factor/", include("practice.accounts.two_factor")
+    ),  # before the admin, whose catch-all would 404 it
     path("admin/api-tokens/", include("practice.accounts.tokens")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),

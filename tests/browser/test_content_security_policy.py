@@ -7,6 +7,7 @@ sign-in is required too, so the journey starts with enrolment, as a therapist's 
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -35,6 +36,12 @@ def test_enrolment_and_the_admin_work_under_the_policy(watched, live_server, dem
     page.get_by_label("Username").fill("tess@demo")
     page.get_by_label("Password").fill("tandem-demo-tess")
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/two-factor/setup/**")
+    page.get_by_role("button", name="Email me a link").click()  # enrolling takes the link from the email
+    assert page.locator(".two-factor-sent").is_visible()
+    emailed = next(m for m in reversed(mail.outbox) if "tess@harbourlight.example" in m.to)
+    link = next(word for word in emailed.body.split() if "/admin/two-factor/enrol/" in word)
+    page.goto(base + link[link.index("/admin/") :])
     page.wait_for_url("**/admin/two-factor/setup/**")
     assert page.locator(".two-factor-qr svg").is_visible()
     assert len(page.locator("#two-factor-key").inner_text().replace(" ", "")) == 32

@@ -110,7 +110,7 @@ def test_production_settings_come_from_the_environment(tmp_path):
     assert found["TANDEM_API_DOCS_PUBLIC"] is False
     middleware = found["MIDDLEWARE"]
     assert middleware.index("django_otp.middleware.OTPMiddleware") < middleware.index(
-        "practice.auth.RequireTwoFactorMiddleware"
+        "practice.accounts.two_factor.RequireTwoFactorMiddleware"
     )
     assert middleware[-1] == "axes.middleware.AxesMiddleware"
 

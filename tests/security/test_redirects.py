@@ -78,8 +78,12 @@ def test_two_factor_verification_never_leaves_the_site(client, settings, tess, t
 
 @pytest.mark.parametrize("target", PAYLOADS)
 def test_two_factor_enrolment_never_leaves_the_site(client, settings, tess, target):
+    from practice.accounts.enrolment import enrolment_link_issue, mint_for_email
+
     settings.TANDEM_REQUIRE_2FA = True
     client.force_login(tess)
+    link, _printed = enrolment_link_issue(user=tess)
+    client.get(mint_for_email(link.pk).removeprefix(settings.TANDEM_SITE_URL))
     page = client.get(reverse("two_factor:setup"), {"next": target}).content.decode()
     kept = html.unescape(re.search(r'name="next" value="([^"]*)"', page).group(1))
     assert stays_here(kept) and kept.startswith("/"), kept

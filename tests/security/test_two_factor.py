@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -48,6 +50,16 @@ def assert_signed_in_but_unverified(client, user) -> None:
     assert response.status_code == 302 and response["Location"] == f"{VERIFY}?next=%2Fadmin%2F"
 
 
+def open_enrolment_link(client, user) -> None:
+    """Ask for an enrolment link as the page does, and open it as the emailed copy would be (minted at send)."""
+    from practice.accounts.enrolment import enrolment_link_issue, mint_for_email
+
+    link, printed = enrolment_link_issue(user=user)
+    url = printed or mint_for_email(link.pk)
+    response = client.get(url.removeprefix(settings.TANDEM_SITE_URL), secure=True)
+    assert response.status_code == 302 and response["Location"] == SETUP
+
+
 @pytest.fixture
 def enrolled(tess) -> TOTPDevice:
     return TOTPDevice.objects.create(user=tess, name="phone", confirmed=True)
@@ -69,17 +81,22 @@ def test_an_unverified_staff_session_gets_no_api(production, client, tess, enrol
     assert response.json() == {"detail": "Two-factor verification is required."}
 
 
-def test_first_sign_in_goes_to_enrolment(production, client, tess):
+def test_first_sign_in_goes_to_enrolment_which_asks_for_the_emailed_link(production, client, tess):
     sign_in_with_password(client, tess)
     response = client.get(ADMIN, secure=True, follow=True)
     assert SETUP in response.redirect_chain[-1][0]
     page = response.content.decode()
+    assert "Email me a link" in page and "otpauth://" not in page
+    assert not TOTPDevice.objects.filter(user=tess).exists()
+    open_enrolment_link(client, tess)
+    page = client.get(SETUP, secure=True).content.decode()
     assert "<svg width=" in page and "otpauth://totp/Tandem%3Atess?secret=" in page
 
 
 def test_enrolment_then_backup_codes_then_the_admin(production, client, tess):
     production.OTP_TOTP_THROTTLE_FACTOR = 0
     sign_in_with_password(client, tess)
+    open_enrolment_link(client, tess)
     client.get(SETUP, secure=True)
     device = TOTPDevice.objects.get(user=tess, confirmed=False)
     wrong = client.post(SETUP, {"token": "000000" if current_code(device) != "000000" else "111111"}, secure=True)
@@ -203,3 +220,78 @@ def test_an_unknown_device_in_the_admin_is_a_404_not_a_server_error(admin_client
     known = TOTPDevice.objects.create(user=tess, name="phone", confirmed=True)
     assert admin_client.get(f"/admin/otp_totp/totpdevice/{known.pk}/{page}/").status_code == 200
     assert admin_client.get(f"/admin/otp_totp/totpdevice/{known.pk + 999}/{page}/").status_code == 404
+
+
+# --- enrolment needs the emailed link -----------------------------------------------------------------------
+
+
+def test_enrolment_without_the_emailed_link_is_refused(production, client, tess):
+    sign_in_with_password(client, tess)
+    assert "otpauth://" not in client.get(SETUP, secure=True).content.decode()
+    refused = client.post(SETUP, {"token": "123456"}, secure=True)
+    assert refused.status_code == 403
+    assert not TOTPDevice.objects.filter(user=tess, confirmed=True).exists()
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_asking_for_a_link_emails_it_to_the_account_and_no_stored_row_holds_it(production, client, tess):
+    from django.db import connection
+
+    from practice.mail import outbox
+    from practice.mail.models import OutboundEmail
+
+    sign_in_with_password(client, tess)
+    page = client.post(reverse("two_factor:enrolment_request"), secure=True)
+    assert page.status_code == 200 and "We have emailed you a link" in page.content.decode()
+    row = OutboundEmail.objects.get(to_email=tess.email)
+    assert outbox.LINK_PLACEHOLDER in row.body_text
+    text, _html = outbox.personalised(row)  # what the mail server receives
+    url = next(word for word in text.split() if "/admin/two-factor/enrol/" in word)
+    raw = url.rstrip("/").rsplit("/", 1)[1]
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - table names from introspection
+            for stored in cursor.fetchall():
+                assert not any(raw in str(value) for value in stored), f"the enrolment key is stored in {table}"
+    assert client.get(url.removeprefix(settings.TANDEM_SITE_URL), secure=True)["Location"] == SETUP
+
+
+def test_the_link_works_once_for_its_own_account_for_a_day(production, client, tess, uma):
+    import time_machine
+    from django.test import Client
+    from django.utils import timezone
+
+    from practice.accounts.enrolment import enrolment_link_issue, mint_for_email
+
+    link, _printed = enrolment_link_issue(user=tess)
+    path = mint_for_email(link.pk).removeprefix(settings.TANDEM_SITE_URL)
+    other = Client()
+    sign_in_with_password(other, uma)
+    assert other.get(path, secure=True).status_code == 404  # Uma cannot use Tess's link
+    assert Client().get(path, secure=True)["Location"].startswith(reverse("admin:login"))
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        sign_in_with_password(client, tess)
+        assert client.get(path, secure=True).status_code == 404
+    production.OTP_TOTP_THROTTLE_FACTOR = 0
+    sign_in_with_password(client, tess)
+    assert client.get(path, secure=True).status_code == 302
+    client.get(SETUP, secure=True)
+    device = TOTPDevice.objects.get(user=tess, confirmed=False)
+    assert client.post(SETUP, {"token": current_code(device)}, secure=True).status_code == 302
+    TOTPDevice.objects.filter(user=tess).delete()  # a lost phone: enrolling again needs a new link
+    again = Client()
+    sign_in_with_password(again, tess)
+    assert again.get(path, secure=True).status_code == 404
+
+
+def test_the_server_command_prints_a_link_for_an_account_with_no_practice(production, client, django_user_model):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    root = django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    printed = StringIO()
+    call_command("enrolment_link", "root", stdout=printed)
+    sign_in_with_password(client, root)
+    response = client.get(printed.getvalue().strip().removeprefix(settings.TANDEM_SITE_URL), secure=True)
+    assert response.status_code == 302 and response["Location"] == SETUP

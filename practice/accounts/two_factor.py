@@ -3,8 +3,9 @@
 After the password (the admin's own login page, guarded by django-axes), a staff session is not
 *verified* until it gives a code. While ``TANDEM_REQUIRE_2FA`` is on, ``RequireTwoFactorMiddleware``
 sends an unverified staff session to ``verify`` (or to ``setup`` on first sign-in) from every page
-except these pages, logging out and the public pages. Resetting a lost phone: an owner with
-superuser rights deletes the person's TOTP device in the admin, and they enrol again.
+except these pages, logging out and the public pages. Enrolling needs an emailed one-time link
+(``practice.accounts.enrolment``), so a password alone never adds a second factor. Resetting a lost phone:
+an owner with superuser rights deletes the person's TOTP device in the admin, and they enrol again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from practice.accounts import enrolment
 
 BACKUP_CODE_COUNT = 10
 #: Session key holding freshly made backup codes until they have been shown once.
@@ -187,11 +190,14 @@ def verify(request: HttpRequest) -> HttpResponse:
 def setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: show its key (and a QR code), then confirm with a first code.
 
-    Only for someone with no confirmed device: a password alone never adds a second factor to an
-    account that has one.
+    Only for someone with no confirmed device, and only in a session that opened an enrolment link from
+    the account's email: a password alone never adds a second factor.
     """
     if _confirmed_totp(request.user) is not None:
         return redirect(_with_next(reverse("two_factor:verify"), safe_next(request)))
+    link = enrolment.session_may_enrol(request)
+    if link is None:
+        return _enrolment_needed(request, status=403 if request.method == "POST" else 200)
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
@@ -201,6 +207,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             if verify_token(request.user, device.persistent_id, form.cleaned_data["token"]) is not None:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
+                enrolment.enrolment_done(request, link)
                 TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
                 request.session[NEW_BACKUP_CODES] = _new_backup_codes(request.user)
                 _verified(request, device)
@@ -218,6 +225,38 @@ def setup(request: HttpRequest) -> HttpResponse:
         otpauth_uri=uri,
     )
     return render(request, "registration/two_factor_setup.html", context)
+
+
+def _enrolment_needed(request: HttpRequest, *, sent: bool = False, status: int = 200) -> HttpResponse:
+    context = _page_context(request, _("Set up two-factor sign-in"), sent=sent, has_email=bool(request.user.email))
+    return render(request, "registration/two_factor_enrolment_needed.html", context, status=status)
+
+
+@_staff_only
+@require_http_methods(["POST"])
+def enrolment_request(request: HttpRequest) -> HttpResponse:
+    """Email the account a one-time enrolment link (earlier ones stop working)."""
+    if _confirmed_totp(request.user) is not None:
+        return redirect(_with_next(reverse("two_factor:verify"), safe_next(request)))
+    _link, printed = enrolment.enrolment_link_issue(user=request.user)
+    if printed:  # no practice to send from: only someone with the server can help (enrolment_link NAME)
+        return _enrolment_needed(request, status=200)
+    return _enrolment_needed(request, sent=True)
+
+
+@_staff_only
+@require_http_methods(["GET", "HEAD"])
+def enrol(request: HttpRequest, token: str) -> HttpResponse:
+    """The emailed link: remember it in this session (signed in as its account) and go on to enrol."""
+    link = enrolment.enrolment_link_open(raw=token, user=request.user)
+    if link is None or _confirmed_totp(request.user) is not None:
+        context = _page_context(request, _("This link does not work"))
+        response = render(request, "registration/two_factor_enrolment_link_unknown.html", context, status=404)
+    else:
+        request.session[enrolment.SESSION_KEY] = link.pk
+        response = redirect(reverse("two_factor:setup"))
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @_staff_only
@@ -240,5 +279,7 @@ app_name = "two_factor"
 urlpatterns = [
     path("", verify, name="verify"),
     path("setup/", setup, name="setup"),
+    path("setup/email/", enrolment_request, name="enrolment_request"),
+    path("enrol/<str:token>/", enrol, name="enrol"),
     path("backup-codes/", backup_codes, name="backup_codes"),
 ]
