@@ -8,7 +8,7 @@ listens to the signals below to follow what happened to its batches and recipien
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from django.dispatch import Signal
@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
 
 #: ``mint(object_id)`` returns the link to put where the body has ``LINK_PLACEHOLDER`` ("" when the
-#: message carries none), or None when the message is no longer wanted and must not go.
-Personaliser = Callable[[int | None], str | None]
+#: message carries none), or a mapping of placeholders of its own to what replaces them in the bodies and
+#: headers, or None when the message is no longer wanted and must not go.
+Personaliser = Callable[[int | None], "str | Mapping[str, str] | None"]
 
 #: ``still_wanted()`` returns a queryset of the objects whose messages may still go (confirmed subscribers,
 #: say). The outbox folds ``EXISTS (… WHERE pk = personalise_id)`` into the very UPDATE that marks a message

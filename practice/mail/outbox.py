@@ -257,18 +257,31 @@ def _give_back(
     )
 
 
-def personalised(row: OutboundEmail) -> tuple[str, str] | None:
-    """The text and HTML to send: the stored bodies with their private link filled in, or None to cancel."""
+def personalised(row: OutboundEmail) -> tuple[str, str, dict[str, str]] | None:
+    """The text, HTML and headers to send: the stored ones with their private links filled in, or None to cancel.
+
+    The personaliser answers the URL for ``LINK_PLACEHOLDER``, or a mapping of placeholders to what replaces
+    them (a newsletter's unsubscribe token, in its links and its ``List-Unsubscribe`` header).
+    """
     if not row.personaliser:
-        return row.body_text, row.body_html
-    url = hooks.personaliser(row.personaliser)(row.personalise_id)
-    if url is None:
+        return row.body_text, row.body_html, row.headers
+    filled = hooks.personaliser(row.personaliser)(row.personalise_id)
+    if filled is None:
         return None
-    return row.body_text.replace(LINK_PLACEHOLDER, url), row.body_html.replace(LINK_PLACEHOLDER, escape(url))
+    text, html, headers = row.body_text, row.body_html, dict(row.headers)
+    for placeholder, value in ({LINK_PLACEHOLDER: filled} if isinstance(filled, str) else filled).items():
+        text, html = text.replace(placeholder, value), html.replace(placeholder, escape(value))
+        headers = {name: header.replace(placeholder, value) for name, header in headers.items()}
+    return text, html, headers
 
 
 def build_message(
-    row: OutboundEmail, connection=None, *, text: str | None = None, html: str | None = None
+    row: OutboundEmail,
+    connection=None,
+    *,
+    text: str | None = None,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     html = row.body_html if html is None else html
     message = EmailMultiAlternatives(
@@ -276,7 +289,7 @@ def build_message(
         body=row.body_text if text is None else text,
         from_email=row.practice.from_email,
         to=[row.to_email],
-        headers={**row.headers, "Message-ID": row.message_id},
+        headers={**(row.headers if headers is None else headers), "Message-ID": row.message_id},
         connection=connection,
     )
     if html:
@@ -598,7 +611,7 @@ def _send_one(smtp, row: OutboundEmail, token: str, now: datetime) -> str:
     if bodies is None:
         _mark(row, token, status=EmailStatus.CANCELLED, last_error=UNWANTED_MESSAGE)
         return "cancelled"
-    message = build_message(row, smtp, text=bodies[0], html=bodies[1])
+    message = build_message(row, smtp, text=bodies[0], html=bodies[1], headers=bodies[2])
     refusal = _start_transmitting(row, token)
     if refusal:
         return refusal

@@ -14,11 +14,12 @@ class NewsletterConfig(AppConfig):
 
     def ready(self) -> None:
         from practice.mail import hooks
-        from practice.newsletter import campaigns
+        from practice.newsletter import campaigns, emails
 
         hooks.register_personaliser(
             campaigns.PERSONALISER, campaigns.recipient_link, still_wanted=campaigns.subscribers_still_wanted
         )
+        hooks.register_personaliser(emails.CONFIRM_PERSONALISER, emails.confirm_link)
         hooks.batch_finished.connect(campaigns.on_batch_finished, dispatch_uid="newsletter.batch_finished")
         hooks.batch_reopened.connect(campaigns.on_batch_reopened, dispatch_uid="newsletter.batch_reopened")
         hooks.message_bounced.connect(campaigns.on_message_bounced, dispatch_uid="newsletter.message_bounced")

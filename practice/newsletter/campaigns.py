@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 #: The outbox asks this personaliser, just before each newsletter goes, whether its subscriber still wants it
 #: (``subscribers_still_wanted``).
 PERSONALISER = "newsletter.subscriber"
+#: Stands for the subscriber's unsubscribe token in a stored newsletter (its links and List-Unsubscribe
+#: header); the personaliser fills it in at send time (``recipient_link``).
+TOKEN_SLOT = "unsubscribe-token-filled-in-when-sent"  # noqa: S105 - a placeholder, not a secret
 
 #: Subscribers read per database round trip, and outbox rows written per INSERT.
 READ_CHUNK = 2000
@@ -340,7 +343,7 @@ def _materialise(campaign: Campaign, batch: Batch, issue: RenderedCampaign, now:
     rows: list[OutboundEmail] = []
     total = 0
     for subscriber_id, email in _recipients(campaign).iterator(chunk_size=READ_CHUNK):
-        text, html, headers = issue.for_recipient(token=unsubscribe_token(subscriber_id), email=email)
+        text, html, headers = issue.for_recipient(token=TOKEN_SLOT, email=email)
         rows.append(
             OutboundEmail(
                 practice=practice,
@@ -511,9 +514,10 @@ def subscribers_still_wanted():
     return Subscriber.objects.filter(status=SubscriberStatus.CONFIRMED)
 
 
-def recipient_link(subscriber_id: int | None) -> str | None:
-    """The newsletter's own links are in its stored body: nothing to fill in (wanted-ness is checked in SQL)."""
-    return ""
+def recipient_link(subscriber_id: int | None) -> dict[str, str]:
+    """The subscriber's unsubscribe token, put where the stored body and headers hold ``TOKEN_SLOT`` as the
+    message goes (wanted-ness is checked in SQL), so no stored row holds a working token."""
+    return {TOKEN_SLOT: unsubscribe_token(subscriber_id or 0)}
 
 
 def on_batch_finished(sender: type, *, batch: Batch, **kwargs: Any) -> None:

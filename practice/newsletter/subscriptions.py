@@ -65,9 +65,7 @@ def preferences_url(subscriber: Subscriber) -> str:
 
 
 def _confirmation_enqueue(*, subscriber: Subscriber) -> OutboundEmail:
-    return emails.subscription_confirmation(
-        subscriber=subscriber, confirm_url=confirm_url(subscriber), day=_practice_today(subscriber.practice)
-    )
+    return emails.subscription_confirmation(subscriber=subscriber, day=_practice_today(subscriber.practice))
 
 
 @transaction.atomic
