@@ -9,8 +9,8 @@ nothing but the time the link was first opened.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-from functools import wraps
+from datetime import datetime, timedelta
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,6 +18,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_ratelimit.core import get_usage
@@ -36,9 +37,9 @@ from assessments.forms import FIELD_PREFIX, MISSING, AnswerPageForm
 from assessments.hooks import get_hooks
 from assessments.links import LinkProblem, link_resolve
 from assessments.models import Assignment, AssignmentStatus
-from assessments.questions import page_questions
+from assessments.questions import CHOICE_TYPES, page_questions
 from assessments.results import answer_label
-from assessments.services import PublishedForm, published_form
+from assessments.services import PublishedForm, frozen_form, published_form, published_version
 
 #: A page of answers is a few kilobytes; anything far larger is refused before it is read.
 MAX_BODY_BYTES = 64 * 1024
@@ -225,23 +226,92 @@ def page(request: HttpRequest, assignment: Assignment, number: int) -> HttpRespo
             errors = {key: [MISSING] for key in missing_answers(form_plan.document, answers, keys)}
         if request.GET.get("more"):
             notice = "more"
-    questions = page_questions(form_plan, items, values, errors)
-    context = _context(
-        request,
-        assignment,
-        form_plan,
-        section=section,
-        questions=questions,
-        errors=_error_summary(questions),
-        notice=notice,
-        page_number=index + 1,
-        page_count=len(numbers),
-        action_url=_url(request, "page", number),
-        autosave_url=_url(request, "autosave", number),
-        is_first=index == 0,
-    )
-    # No context processors: the page needs neither the signed-in user nor CSRF (the link is the capability).
-    return HttpResponse(render_to_string("assessments/respond/page.html", context), status=status)
+    branding = get_hooks().page_context(assignment)
+    shared = _shared_page_key(form_plan, items, values, branding) if not errors and not notice else None
+    if shared is None:
+        html = _page_html(
+            form_plan, assignment.version, section, items, values, errors, notice, index + 1, len(numbers), branding
+        )
+    else:
+        html = _shared_page_html(form_plan.frozen_as, number, *shared, index + 1, len(numbers), get_language())
+    return HttpResponse(html, status=status)
+
+
+def _page_html(
+    form: PublishedForm,
+    version: Any,
+    section: dict[str, Any],
+    items: list[dict[str, Any]],
+    values: dict[str, object],
+    errors: dict[str, list[str]],
+    notice: str,
+    position: int,
+    count: int,
+    branding: dict[str, Any],
+) -> str:
+    """One page of questions as the client's browser gets it.
+
+    Its form posts to ``.`` and autosaves to ``autosave/``, both relative to the page's own address, so the
+    markup never holds the link's token. No context processors: the page needs neither the signed-in user
+    nor CSRF (the link is the capability).
+    """
+    questions = page_questions(form, items, values, errors)
+    context = {
+        **branding,
+        "version": version,
+        "section": section,
+        "questions": questions,
+        "errors": _error_summary(questions),
+        "notice": notice,
+        "page_number": position,
+        "page_count": count,
+        "is_first": position == 1,
+    }
+    return render_to_string("assessments/respond/page.html", context)
+
+
+def _shared_page_key(
+    form: PublishedForm, items: list[dict[str, Any]], values: dict[str, object], branding: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...], tuple[tuple[str, str], ...]] | None:
+    """What a page of a published version shows, if everyone who has given these answers sees the same page.
+
+    Only answer codes count (never who gave them); a page showing a client's own typed answer, a draft,
+    or a host's page context that is not plain text is rendered for its request alone.
+    """
+    if form.frozen_as is None or not all(isinstance(value, str) for value in branding.values()):
+        return None
+    chosen = []
+    for item in items:
+        value = values.get(item["key"])
+        if item["type"] in CHOICE_TYPES:
+            codes = value if isinstance(value, list | tuple) else [] if value is None else [value]
+            chosen.append((item["key"], tuple(sorted(str(code) for code in codes))))
+        elif value not in (None, ""):
+            return None
+    return tuple(item["key"] for item in items), tuple(chosen), tuple(sorted(branding.items()))
+
+
+@lru_cache(maxsize=2048)
+def _shared_page_html(
+    version: tuple[int, datetime],
+    number: int,
+    item_keys: tuple[str, ...],
+    chosen: tuple[tuple[str, tuple[str, ...]], ...],
+    branding: tuple[tuple[str, str], ...],
+    position: int,
+    count: int,
+    language: str | None,
+) -> str:
+    """A published version's page for one set of answer codes, rendered once per process (``bench/form.py``:
+    rendering is a third of the form page's work). ``language`` is only part of the key: the template
+    translates into the active language.
+    """
+    form = frozen_form(*version)
+    items = [form.items[key] for key in item_keys]
+    values = {key: list(codes) for key, codes in chosen}
+    section = form.pages[number - 1]
+    page_version = published_version(*version)
+    return _page_html(form, page_version, section, items, values, {}, "", position, count, dict(branding))
 
 
 def _after_save(
