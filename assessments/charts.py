@@ -1,10 +1,13 @@
 """Trend charts as plain SVG, drawn on the server: no JavaScript, no chart library, nothing from elsewhere.
 
-Each chart shows the scales that share one score range: the main scale (the total) as a bold line with
-round points, the others thinner, each with its own dash pattern and point shape so that colour is never
-the only difference; the main scale's bands shaded and labelled, its cut-off as a dashed line, and a
-dated point per response. The ``<title>`` and ``<desc>`` give a text alternative, and every point has a
-tooltip with its date, value and band.
+Each chart shows the scales that share one score range. Every scale has its own colour from a
+colour-blind-safe palette (Okabe and Ito's, darkened where a hue was too light on white) *and* its own
+point shape and dash pattern, so neither colour vision nor a greyscale print is needed to tell them
+apart; the main scale (the total) is drawn boldest. The main scale's bands are shaded and labelled
+inside the plot, its cut-off is a dashed line, and where a scale has reliable-change parameters, a
+change between two responses beyond measurement error is marked "RC" between their points. The
+legend is HTML below the drawing, so no label is ever cut, at any width. The ``<title>`` and
+``<desc>`` give a text alternative, and every point and mark has a tooltip.
 
 This module is geometry only: it turns a history into a :class:`Chart`, plain values whose numbers are
 already formatted for SVG attributes (a dot for the decimal, whatever the language). The markup is
@@ -24,13 +27,16 @@ from assessments import scoring
 from assessments.results import InstrumentHistory, ScaleHistory
 
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 52, 120, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 16, 44
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 BAND_FILLS = ("#e8f1e4", "#f6efd9", "#f7e2cf", "#f3d2cc", "#ecc4c4")
+#: Okabe & Ito's blue, vermilion, bluish green and reddish purple (the last two darkened to reach 3:1 on
+#: white), then black: distinct for the common colour-vision deficiencies, each with its shape and dash.
+PALETTE = ("#0072b2", "#d55e00", "#00795a", "#a8478a", "#222222")
 DASHES = ("", "6 3", "2 3", "8 3 2 3", "1 2")
-SHAPES = ("circle", "square", "triangle", "diamond", "circle")
-MAIN_COLOUR, OTHER_COLOUR = "#1d4f6e", "#444"
-LEGEND_Y, LEGEND_STEP, LEGEND_LABEL_LENGTH = HEIGHT - 10, 150, 22
+SHAPES = ("circle", "square", "triangle", "diamond", "triangle-down")
+#: Legend swatches: a short line with the point's shape in its middle.
+SWATCH_W, SWATCH_H = 34, 14
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class Frame:
     plot_width: int = PLOT_W
     tick_start: int = LEFT - 3
     tick_label_x: int = LEFT - 6
-    band_label_x: int = LEFT + PLOT_W + 6
+    band_label_x: int = LEFT + PLOT_W - 6  # inside the plot, right-aligned
     cutoff_label_x: int = LEFT + 4
     date_label_y: int = TOP + PLOT_H + 16
 
@@ -73,6 +79,7 @@ class ValueTick:
 class DateTick:
     label: str
     x: str
+    anchor: str = "middle"
 
 
 @dataclass(frozen=True)
@@ -97,13 +104,25 @@ class Marker:
 
 @dataclass(frozen=True)
 class LegendEntry:
+    """A swatch (its own little SVG, ``SWATCH_W`` by ``SWATCH_H``) and the scale's whole label."""
+
     label: str
-    x1: int
-    x2: int
-    y: int
-    text_x: int
-    text_y: int
     marker: Marker
+    width: int = SWATCH_W
+    height: int = SWATCH_H
+
+
+@dataclass(frozen=True)
+class ReliableMark:
+    """A change between two responses beyond measurement error, marked halfway between their points."""
+
+    x: str
+    y: str
+    box_x: str
+    box_y: str
+    text_y: str
+    direction: str
+    tip: str
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,7 @@ class Series:
     points: str
     markers: list[Marker]
     legend: LegendEntry
+    reliable_marks: list[ReliableMark] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,10 @@ class Chart:
     cutoff: Cutoff | None
     series: list[Series]
     frame: Frame = field(default_factory=Frame)
+
+    @property
+    def has_reliable_marks(self) -> bool:
+        return any(series.reliable_marks for series in self.series)
 
 
 def _fmt(value: float) -> str:
@@ -216,10 +240,19 @@ def _chart(title: str, scales: list[ScaleHistory], spec: scoring.ScaleSpec, char
             ValueTick(_fmt(tick), _coord(axes.y(tick)), _coord(axes.y(tick) + 4))
             for tick in _ticks(axes.low, axes.high)
         ],
-        date_ticks=[DateTick(_date(moment), _coord(axes.x(moment))) for moment in _date_ticks(moments)],
+        date_ticks=[
+            DateTick(_date(moment), _coord(axes.x(moment)), _anchor(axes.x(moment))) for moment in _date_ticks(moments)
+        ],
         cutoff=cutoff,
         series=[_series(index, scale, axes) for index, scale in enumerate(scales)],
     )
+
+
+def _anchor(x: float) -> str:
+    """A date under the plot's first or last point starts or ends there, so the drawing never cuts it."""
+    if x < LEFT + 40:
+        return "start"
+    return "end" if x > LEFT + PLOT_W - 40 else "middle"
 
 
 def _bands(spec: scoring.ScaleSpec, axes: _Axes) -> list[Band]:
@@ -248,26 +281,53 @@ def _series(index: int, scale: ScaleHistory, axes: _Axes) -> Series:
         band = scoring.band_for(scale.spec, value)
         tip = f"{_date(moment)}: {scale.label} {_fmt(value)}" + (f" ({band.label})" if band else "")
         markers.append(_marker(shape, axes.x(moment), axes.y(value), tip))
-    legend_x = LEFT + index * LEGEND_STEP
-    legend = LegendEntry(
-        label=scale.label[:LEGEND_LABEL_LENGTH],
-        x1=legend_x,
-        x2=legend_x + 22,
-        y=LEGEND_Y - 4,
-        text_x=legend_x + 28,
-        text_y=LEGEND_Y,
-        marker=_marker(shape, legend_x + 11, LEGEND_Y - 4),
-    )
     return Series(
         key=scale.key,
         label=scale.label,
-        colour=MAIN_COLOUR if index == 0 else OTHER_COLOUR,
-        width="2.5" if index == 0 else "1.5",
+        colour=PALETTE[index % len(PALETTE)],
+        width="2.5" if index == 0 else "1.75",
         dash=DASHES[index % len(DASHES)],
         points=" ".join(f"{axes.x(moment):.1f},{axes.y(value):.1f}" for moment, value in scale.points),
         markers=markers,
-        legend=legend,
+        legend=LegendEntry(label=scale.label, marker=_marker(shape, SWATCH_W / 2, SWATCH_H / 2)),
+        reliable_marks=_reliable_marks(scale, axes),
     )
+
+
+def _reliable_marks(scale: ScaleHistory, axes: _Axes) -> list[ReliableMark]:
+    """Where the scale has reliable-change parameters: each step between responses beyond measurement error."""
+    if not scale.spec.has_reliable_change:
+        return []
+    marks = []
+    for (before_at, before), (after_at, after) in zip(scale.points, scale.points[1:], strict=False):
+        change = scoring.reliable_change_for(scale.spec, before, after)
+        if not change.reliable:
+            continue
+        x = (axes.x(before_at) + axes.x(after_at)) / 2
+        y = (axes.y(before) + axes.y(after)) / 2
+        what = (
+            _("Reliable improvement") if change.direction == scoring.Direction.IMPROVED else _("Reliable deterioration")
+        )
+        tip = _("%(what)s in %(scale)s: %(before)s on %(before_date)s to %(after)s on %(after_date)s") % {
+            "what": what,
+            "scale": scale.label,
+            "before": _fmt(before),
+            "before_date": _date(before_at),
+            "after": _fmt(after),
+            "after_date": _date(after_at),
+        }
+        marks.append(
+            ReliableMark(
+                x=_coord(x),
+                y=_coord(y),
+                box_x=_coord(x - 12),
+                box_y=_coord(y - 8),
+                text_y=_coord(y + 4),
+                direction=str(change.direction),
+                tip=tip,
+            )
+        )
+    return marks
 
 
 def _marker(shape: str, cx: float, cy: float, tip: str = "") -> Marker:
@@ -275,6 +335,7 @@ def _marker(shape: str, cx: float, cy: float, tip: str = "") -> Marker:
         return Marker(shape, _coord(cx), _coord(cy), x=_coord(cx - 4), y=_coord(cy - 4), tip=tip)
     corners = {
         "triangle": ((cx, cy - 5), (cx - 5, cy + 4), (cx + 5, cy + 4)),
+        "triangle-down": ((cx, cy + 5), (cx - 5, cy - 4), (cx + 5, cy - 4)),
         "diamond": ((cx, cy - 5), (cx + 5, cy), (cx, cy + 5), (cx - 5, cy)),
     }.get(shape, ())
     points = " ".join(f"{px:.1f},{py:.1f}" for px, py in corners)

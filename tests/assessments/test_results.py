@@ -165,9 +165,11 @@ def test_the_chart_shows_its_title_points_and_bands_and_escapes_every_label(
         f"{label} 2 (Low &amp; &quot;calm&quot;)",
         f"{label} 3 (Low &amp; &quot;calm&quot;)",
     ]
-    assert re.search(r'<polyline class="series" data-scale="total" points="52\.0,236\.0 [\d., ]+ 520\.0,\d+\.\d"', svg)
+    assert re.search(r'<polyline class="series" data-scale="total" points="52\.0,236\.0 [\d., ]+ 624\.0,\d+\.\d"', svg)
     assert "<title>Clinical cut-off: 5</title>" in svg and ">cut-off 5</text>" in svg
-    assert 'fill="#222">Total &lt;script&gt;alert(1)</text>' in svg  # the legend cuts the label, then escapes it
+    page = client.get(reverse("admin:clients_client_change", args=[cara.pk])).content.decode()
+    legend = page[page.index('<ul class="trend-legend">') :]
+    assert f'<span class="trend-legend-label">{label}</span>' in legend  # the whole label, escaped
 
 
 def test_the_chart_model_is_plain_values_with_numbers_formatted_for_svg(make_version, cara, make_response):
@@ -191,13 +193,13 @@ def test_the_chart_model_is_plain_values_with_numbers_formatted_for_svg(make_ver
     ]
     assert chart.cutoff == charts.Cutoff(value="5", y="113.8", label_y="109.8")
     (series,) = chart.series
-    assert series.key == "total" and series.colour == "#1d4f6e" and series.dash == ""
+    assert series.key == "total" and series.colour == charts.PALETTE[0] and series.dash == ""
     assert [(marker.cx, marker.cy) for marker in series.markers] == [
         ("52.0", "211.6"),
-        ("286.0", "162.7"),
-        ("520.0", "187.1"),
+        ("338.0", "162.7"),
+        ("624.0", "187.1"),
     ]
-    assert series.points == "52.0,211.6 286.0,162.7 520.0,187.1"
+    assert series.points == "52.0,211.6 338.0,162.7 624.0,187.1"
     assert [tip.split(": ", 1)[1] for tip in (marker.tip for marker in series.markers)] == [
         "Total 1 (Low)",
         "Total 3 (Low)",

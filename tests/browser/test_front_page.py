@@ -17,7 +17,7 @@ def panel(page, title: str):
     return page.locator("section.dashboard-panel", has=page.get_by_role("heading", name=title, exact=True))
 
 
-def test_the_front_page_as_uma_and_as_tess(page, live_server, sign_in, demo, bundled_questionnaire, screenshot):
+def test_the_front_page_as_uma_and_as_tess(page, live_server, sign_in, bundled_questionnaire, demo, screenshot):
     sign_in("uma@demo", "tandem-demo-uma")
     for title in ("Appointments", "Questionnaires", "Clients not seen for a while"):
         assert panel(page, title).is_visible(), title
