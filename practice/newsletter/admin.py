@@ -61,6 +61,15 @@ class CampaignAdmin(ScopedModelAdmin):
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).annotate(**campaigns.count_expressions())
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "send_at":
+            # The admin's split widget labels only its first box; a screen reader needs both named.
+            date, time = field.widget.widgets
+            date.attrs["aria-label"] = _("Send on (date)")
+            time.attrs["aria-label"] = _("Send at (time)")
+        return field
+
     @admin.display(description=_("recipients"))
     def counts_summary(self, obj: Campaign) -> str:
         counts = {name: getattr(obj, name) for name in campaigns.count_expressions()}
