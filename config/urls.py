@@ -14,6 +14,11 @@ admin.site.site_header = "Tandem"
 admin.site.site_title = "Tandem"
 admin.site.index_title = "Practice back office"
 
+# The admin's own 403, 404 and 500 pages; everywhere else Django's defaults answer.
+handler403 = "practice.errors.permission_denied"
+handler404 = "practice.errors.page_not_found"
+handler500 = "practice.errors.server_error"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
     path(
