@@ -295,18 +295,21 @@ def _refresh(target: Appointment, source: Appointment) -> None:
 # --- Send-time guards (outbox personalisers) -------------------------------------------------------------------
 
 
-def appointment_email_wanted(appointment_id: int) -> str | None:
-    """Whether a confirmation, change or cancellation should still go: the client may still be emailed."""
+def appointment_email_wanted(appointment_id: int) -> dict[str, str] | None:
+    """Whether a confirmation, change or cancellation should still go (the client may still be emailed), and
+    the client's stop token to fill in."""
     appointment = Appointment.objects.select_related("client").filter(pk=appointment_id).first()
-    return "" if appointment is not None and may_email(appointment) else None
+    return emails.stop_tokens(appointment.client_id) if appointment is not None and may_email(appointment) else None
 
 
-def appointment_reminder_wanted(appointment_id: int) -> str | None:
+def appointment_reminder_wanted(appointment_id: int) -> dict[str, str] | None:
     """A reminder goes only for a booked appointment that has not started: never late past the start."""
     appointment = Appointment.objects.select_related("client").filter(pk=appointment_id).first()
     if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return None
-    return "" if appointment.starts_at > timezone.now() and may_email(appointment) else None
+    if appointment.starts_at > timezone.now() and may_email(appointment):
+        return emails.stop_tokens(appointment.client_id)
+    return None
 
 
 # --- The beat: reminders -------------------------------------------------------------------------------------

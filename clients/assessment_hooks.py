@@ -14,6 +14,7 @@ from assessments.links import LinkClosed, link_issue
 from assessments.models import Assignment
 from clients import emails
 from clients.models import Client, ClientStatus
+from practice.mail.hooks import LINK_PLACEHOLDER
 
 #: Practice names and addresses for the client's pages, per client, for a minute (they rarely change).
 BRANDING_SECONDS = 60
@@ -96,15 +97,17 @@ class TandemHooks(DefaultHooks):
         couple_assignment_answered(assignment)
 
 
-def mint_link(assignment_id: int) -> str | None:
-    """The outbox's personaliser: a fresh private link at send time, or None if it should not go any more."""
+def mint_link(assignment_id: int) -> dict[str, str] | None:
+    """The outbox's personaliser: a fresh private link and the client's stop token at send time, or None if
+    it should not go any more."""
     assignment = Assignment.objects.filter(pk=assignment_id).first()
     if assignment is None:
         return None
     try:
-        return TandemHooks().link_url(link_issue(assignment=assignment))
+        url = TandemHooks().link_url(link_issue(assignment=assignment))
     except LinkClosed:
         return None
+    return {LINK_PLACEHOLDER: url, **emails.stop_tokens(assignment.respondent_id)}
 
 
 def review_panel(request) -> dict[str, Any] | None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 STOP_QUESTIONNAIRES_SALT = "clients.stop.questionnaires"
 LINK_PERSONALISER = "assessments.link"
+#: Stands for the client's stop token in a stored email (its stop link and List-Unsubscribe header); the
+#: personalisers fill it in as the email goes (``stop_tokens``), so no stored row holds a working one.
+STOP_SLOT = "stop-token-filled-in-when-sent"
 
 
 def stop_token(client: Client) -> str:
@@ -47,9 +50,22 @@ def _local(moment, client: Client):
     return timezone.localtime(moment, zoneinfo.ZoneInfo(client.practice.time_zone))
 
 
+def stop_tokens(client_id: int) -> dict[str, str]:
+    """What a personaliser fills in for ``STOP_SLOT``: the client's stop token for the kind of email it stops
+    (questionnaire and appointment emails use different salts, so each slot is its own)."""
+    return {
+        _slot(STOP_QUESTIONNAIRES_SALT): sign_id(client_id, STOP_QUESTIONNAIRES_SALT),
+        _slot(STOP_APPOINTMENT_REMINDERS_SALT): sign_id(client_id, STOP_APPOINTMENT_REMINDERS_SALT),
+    }
+
+
+def _slot(salt: str) -> str:
+    return f"{STOP_SLOT}-{salt.rsplit('.', 1)[1].replace('_', '-')}"
+
+
 def _to_client(assignment: Assignment, name: str, key: str, kind: str) -> OutboundEmail:
     client = assignment.respondent
-    stop = stop_url(client)
+    stop = settings.TANDEM_SITE_URL + reverse("clients:stop_questionnaires", args=[_slot(STOP_QUESTIONNAIRES_SALT)])
     with timezone.override(zoneinfo.ZoneInfo(client.practice.time_zone)):  # dates as the practice reads them
         return _queue_to_client(assignment, client, name, key, kind, stop)
 
@@ -156,7 +172,9 @@ def _appointment_to_client(
     from clients.models import AppointmentKind
 
     client = appointment.client
-    stop = appointment_stop_url(client)
+    stop = settings.TANDEM_SITE_URL + reverse(
+        "clients:stop_appointment_reminders", args=[_slot(STOP_APPOINTMENT_REMINDERS_SALT)]
+    )
     # Templates format dates in the current zone: the practice's, whatever the server's is.
     with timezone.override(appointment.time_zone):
         return emails.queue(

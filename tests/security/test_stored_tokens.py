@@ -21,6 +21,7 @@ CANDIDATE = re.compile(r"[A-Za-z0-9_\-:]{20,}")
 def working(candidate: str) -> str | None:
     """What ``candidate`` opens, if anything."""
     from assessments.links import link_resolve
+    from clients.emails import read_appointment_stop_token, read_stop_token
     from practice.newsletter.tokens import read_confirm_token, read_unsubscribe_token
 
     if read_confirm_token(candidate) is not None:
@@ -29,6 +30,8 @@ def working(candidate: str) -> str | None:
         return "an unsubscribe or preferences link"
     if link_resolve(candidate)[0] is not None:
         return "a questionnaire"
+    if read_stop_token(candidate) is not None or read_appointment_stop_token(candidate) is not None:
+        return "a stop link"
     return None
 
 
@@ -60,6 +63,20 @@ def mailed(harbour, tess, cara, consenting, make_version, settings):
     consenting(cara)
     assignment = assignments.assignment_create(version=make_version(), respondent=cara)
     assignments.assignment_dispatch(assignment_id=assignment.pk)
+    _appointment_for(cara)
+
+
+def _appointment_for(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clients.appointments import appointment_book
+    from clients.models import Channel
+    from clients.services import consent_set
+
+    consent_set(client=client, channel=Channel.APPOINTMENT_REMINDERS, given=True, source="test")
+    appointment_book(client=client, therapist=client.therapist, starts_at=timezone.now() + timedelta(days=3))
 
 
 def test_no_stored_row_or_header_holds_a_working_token(mailed):
@@ -81,6 +98,10 @@ def test_the_emails_as_sent_carry_working_links(mailed, settings):
     assert "a confirmation" in opened
     newsletter = sent["reader0@example.org"]
     assert "an unsubscribe or preferences link" in {working(c) for c in CANDIDATE.findall(newsletter.body)}
+    invitation = next(m for m in mail.outbox if "/q/" in m.body)
+    assert {"a questionnaire", "a stop link"} <= {working(c) for c in CANDIDATE.findall(invitation.body)}
+    stop_header = invitation.extra_headers["List-Unsubscribe"]
+    assert "a stop link" in {working(c) for c in CANDIDATE.findall(stop_header)}
     header = newsletter.extra_headers["List-Unsubscribe"]
     assert "an unsubscribe or preferences link" in {working(c) for c in CANDIDATE.findall(header)}
     unsubscribe = re.search(r"/newsletter/unsubscribe/[^/>]+/", header).group(0)
