@@ -349,3 +349,34 @@ def client_form_forged_answers(client: Client, payload: str, world: World) -> At
         assert response.status_code == 400, response.status_code
     assert _draft(world) == before, "a refused answer changed the saved answers"
     return Attempt(responses, rejected=True)
+
+
+@surface("two-factor enrolment link: forged token")
+def enrolment_forged(client: Client, payload: str, world: World) -> Attempt:
+    """A made-up enrolment link opens nothing, signed in or not, and leaves the session unable to enrol."""
+    from urllib.parse import quote
+
+    token = quote(payload, safe="") or "x"
+    anonymous = client.get(f"/admin/two-factor/enrol/{token}/")
+    client.force_login(world.staff)
+    signed_in = client.get(f"/admin/two-factor/enrol/{token}/")
+    refused = client.post("/admin/two-factor/setup/", {"token": payload})
+    assert signed_in.status_code in (404, 302), signed_in.status_code
+    assert refused.status_code in (403, 302), refused.status_code
+    return Attempt([anonymous, signed_in, refused], rejected=True)
+
+
+@surface("API tokens: name and revoke")
+def api_tokens_page(client: Client, payload: str, world: World) -> Attempt:
+    """A verified session names a token anything (shown escaped) and revokes nothing with a forged id."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    client.force_login(world.staff)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = world.extra["staff_device"]
+    session.save()
+    made = client.post("/admin/api-tokens/", {"name": payload, "days": "30"})
+    forged = client.post("/admin/api-tokens/", {"revoke": payload})
+    odd_days = client.post("/admin/api-tokens/", {"name": "x", "days": payload})
+    assert odd_days.status_code == 400 or payload.strip() in ("7", "30", "90", "365"), odd_days.status_code
+    return Attempt([made, forged, odd_days, client.get("/admin/api-tokens/")], rejected=False)

@@ -6,6 +6,7 @@ The checks and the surfaces live in tests/security/hostile.py; the run ends with
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,11 @@ def world(harbour, tess, cara, consenting, make_version, settings) -> hostile.Wo
         subscriber=subscriber,
         unsubscribe_token=unsubscribe_token(subscriber.pk),
         confirm_token=confirm_token(subscriber.pk),
-        extra={"assignment_id": assignment.pk, "link_token": links.link_issue(assignment=assignment)},
+        extra={
+            "assignment_id": assignment.pk,
+            "link_token": links.link_issue(assignment=assignment),
+            "staff_device": TOTPDevice.objects.create(user=tess, name="phone", confirmed=True).persistent_id,
+        },
     )
 
 
