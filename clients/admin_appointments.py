@@ -158,13 +158,6 @@ class AppointmentForm(forms.ModelForm):
         model = Appointment
         fields = ["starts_at", "duration_minutes"]  # the admin's fieldsets name the rest
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "starts_at_occurrence" in self.fields:
-            self.initial["starts_at_occurrence"] = wallclock.occurrence_of(
-                self.instance.starts_at, timezone.get_current_timezone()
-            )
-
     def _offer_occurrences(self, reading: wallclock.Reading) -> None:
         field = self.fields["starts_at_occurrence"]
         first, second = reading.candidates
