@@ -6,8 +6,9 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from practice.accounts.enrolment import enrolment_link_issue
 from practice.accounts.lockout import account_unlock
-from practice.accounts.models import AccountLock
+from practice.accounts.models import AccountLock, EnrolmentLink
 from practice.admin import ScopedModelAdmin
 from practice.models import Membership, Role
 
@@ -58,6 +59,48 @@ class AccountLockAdmin(ScopedModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: AccountLock) -> None:
         account_unlock(username=obj.username)
+
+
+@admin.register(EnrolmentLink)
+class EnrolmentLinkAdmin(ScopedModelAdmin):
+    """Owners send a colleague a new two-factor enrolment link (a lost phone, an email that never came); it
+    goes to the colleague's own address, never to the owner."""
+
+    list_display = ["user", "created_at", "expires_at", "used_at", "issued_by"]
+    fields = ["user"]
+    list_select_related = ["user", "issued_by"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_owner(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: EnrolmentLink | None = None) -> bool:
+        return _is_owner(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_owner(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: EnrolmentLink | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: EnrolmentLink | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: EnrolmentLink, form, change: bool) -> None:
+        link, printed = enrolment_link_issue(user=obj.user, issued_by=request.user)
+        obj.pk, obj.created_at, obj.expires_at, obj.issued_by = link.pk, link.created_at, link.expires_at, request.user
+        obj._state.adding = False
+        if printed:
+            self.message_user(
+                request,
+                _("%(person)s has no practice or email address to send it to: run enrolment_link on the server.")
+                % {"person": obj.user},
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, _("An enrolment link is on its way to %(person)s.") % {"person": obj.user})
+
+    def log_addition(self, request, obj, message):
+        return None  # the link is logged by its row; the admin's log would repeat it
 
 
 # django-otp's device admin looks devices up with ``objects.get``: an unknown id on its ``config/`` and

@@ -86,6 +86,16 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
+class EnrolmentLinkQuerySet(models.QuerySet):
+    def for_user(self, user) -> EnrolmentLinkQuerySet:
+        """Owners see the links of their practices' staff; superusers all; nobody else any."""
+        if not _is_signed_in(user):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(user__practice_memberships__practice_id__in=practice_ids_for(user, owner_only=True))
+
+
 class EnrolmentLink(models.Model):
     """A one-time link that lets an account with no second factor enrol one: emailed to the account's own
     address (its key minted as the email goes, so no stored email holds it), kept as a hash, valid a day."""
@@ -106,6 +116,8 @@ class EnrolmentLink(models.Model):
         related_name="+",
         verbose_name=_("issued by"),
     )
+
+    objects = EnrolmentLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -295,3 +295,38 @@ def test_the_server_command_prints_a_link_for_an_account_with_no_practice(produc
     sign_in_with_password(client, root)
     response = client.get(printed.getvalue().strip().removeprefix(settings.TANDEM_SITE_URL), secure=True)
     assert response.status_code == 302 and response["Location"] == SETUP
+
+
+def test_an_owner_sends_a_colleague_a_link_to_the_colleagues_own_address(tess, uma, otto):
+    from django.test import Client
+
+    from practice.accounts.models import EnrolmentLink
+    from practice.mail.models import OutboundEmail
+
+    owner = Client()
+    owner.force_login(tess)
+    response = owner.post(reverse("admin:accounts_enrolmentlink_add"), {"user": uma.pk})
+    assert response.status_code == 302, response.content.decode()[:300]
+    link = EnrolmentLink.objects.get(user=uma)
+    assert link.issued_by == tess
+    assert OutboundEmail.objects.filter(to_email=uma.email, personalise_id=link.pk).exists()
+    assert not OutboundEmail.objects.filter(to_email=tess.email).exists()
+    outsider = Client()
+    outsider.force_login(otto)  # another practice's therapist: no such page for them
+    assert outsider.post(reverse("admin:accounts_enrolmentlink_add"), {"user": uma.pk}).status_code == 403
+    therapist = Client()
+    therapist.force_login(uma)
+    assert therapist.get(reverse("admin:accounts_enrolmentlink_changelist")).status_code == 403
+
+
+def test_an_owner_cannot_send_a_link_to_someone_outside_the_practice(tess, otto, make_staff, elsewhere):
+    from django.test import Client
+
+    from practice.accounts.models import EnrolmentLink
+    from practice.models import Role
+
+    other_owner = make_staff("olive", elsewhere, Role.OWNER)
+    owner = Client()
+    owner.force_login(other_owner)
+    response = owner.post(reverse("admin:accounts_enrolmentlink_add"), {"user": tess.pk})
+    assert response.status_code == 200 and not EnrolmentLink.objects.exists()  # not a choice she has
