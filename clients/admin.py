@@ -8,7 +8,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from assessments.assignments import AssignmentError, assignment_create, schedule_create
@@ -82,7 +84,7 @@ class AssignmentInline(admin.TabularInline):
 
 @admin.register(Client)
 class ClientAdmin(ScopedModelAdmin):
-    list_display = ["display_name", "email", "therapist_name", "status", "consent_questionnaires", "created_at"]
+    list_display = ["display_name", "email", "therapist_name", "status", "consent_questionnaires", "added"]
     list_display_links = ["display_name"]
     list_filter = [
         "status",
@@ -127,6 +129,10 @@ class ClientAdmin(ScopedModelAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def display_name(self, obj: Client) -> str:
         return obj.display_name
+
+    @admin.display(description=_("added"), ordering="created_at")
+    def added(self, obj: Client) -> str:
+        return date_format(timezone.localtime(obj.created_at), "j M Y")  # the day is enough in a list
 
     @admin.display(description=_("therapist"), ordering="therapist__last_name")
     def therapist_name(self, obj: Client) -> str:
@@ -178,7 +184,10 @@ class ClientAdmin(ScopedModelAdmin):
             for client in clients:
                 privacy.client_erase(client=client, by=request.user)
             self.message_user(
-                request, gettext("Erased %(count)s client record(s).") % {"count": len(clients)}, messages.SUCCESS
+                request,
+                ngettext("Erased %(count)s client record.", "Erased %(count)s client records.", len(clients))
+                % {"count": len(clients)},
+                messages.SUCCESS,
             )
             return None
         if "confirm" in request.POST:
@@ -216,7 +225,12 @@ class ClientAdmin(ScopedModelAdmin):
             if done:
                 self.message_user(
                     request,
-                    gettext("Assigned to %(count)s client(s); the invitations are on their way.") % {"count": done},
+                    ngettext(
+                        "Assigned to %(count)s client; the invitation is on its way.",
+                        "Assigned to %(count)s clients; the invitations are on their way.",
+                        done,
+                    )
+                    % {"count": done},
                     messages.SUCCESS,
                 )
             for message in refused:

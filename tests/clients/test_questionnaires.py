@@ -85,7 +85,7 @@ def test_the_list_action_assigns_to_many_and_skips_clients_without_consent(
     with django_capture_on_commit_callbacks(execute=True):
         response = post_assign(client, [cara, dan, eve], instrument=version.instrument.pk)
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert any("Assigned to 2 client(s)" in m for m in messages)
+    assert any("Assigned to 2 clients; the invitations are on their way." in m for m in messages)
     assert any("Skipped Eve" in m for m in messages)
     assert set(Assignment.objects.values_list("respondent_id", flat=True)) == {cara.pk, dan.pk}
     assert OutboundEmail.objects.filter(kind=EmailKind.INVITATION).count() == 2

@@ -118,7 +118,7 @@ def test_the_client_link_printed_by_the_worker_opens_on_the_port_make_run_serves
         "/admin/clients/client/assign/",
         {"ids": fiona.group(1), "instrument": instrument, "expires_in_days": "14", "message": "", "every_weeks": "4"},
     )
-    assert "on their way" in after, after[:3000]
+    assert "the invitation is on its way" in after, after[:3000]
 
     printed = practice.wait_for(r"worker \| .*" + LINK.pattern, timeout=90)
     assert printed, practice.output
