@@ -21,6 +21,7 @@ TOKEN_PATH_PREFIXES: tuple[str, ...] = (
     "/email/stop-questionnaires/",
     "/email/stop-appointment-emails/",
     "/admin/two-factor/enrol/",
+    "/couple-summary/",
 )
 REDACTED = "[redacted]"
 REDACTED_EMAIL = "[email]"
