@@ -75,7 +75,7 @@ def test_the_response_page_shows_flags_answers_scores_and_change(client, tess, c
     assert "High" in page and "Marked distress." in page
     assert "1 → 8" in page and "3 → 8" in page  # since the first and since the previous
     assert "RCI" in page and "deteriorated" in page
-    assert "0:04:00" in page and "Not yet" in page
+    assert "4 minutes" in page and "Not yet" in page
     event = AccessEvent.objects.get()
     assert (event.user, event.action, event.response, event.respondent) == (tess, "viewed", latest, cara)
     assert first.pk != latest.pk
