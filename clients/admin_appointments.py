@@ -139,15 +139,15 @@ class AppointmentForm(forms.ModelForm):
     with the nearest valid times; one in the autumn overlap brings up a choice between its two passes, with their
     offsets. The length says its real bounds."""
 
-    starts_at = WallClockField(label=_("starts"), widget=widgets.AdminSplitDateTime)
+    starts_at = WallClockField(label=_("Starts"), widget=widgets.AdminSplitDateTime)
     starts_at_occurrence = forms.ChoiceField(
-        label=_("which one"),
+        label=_("Which one"),
         choices=[(name, name) for name in wallclock.OCCURRENCES],
         required=False,
         widget=forms.HiddenInput,
     )
     duration_minutes = forms.IntegerField(
-        label=_("length (minutes)"),
+        label=_("Length (minutes)"),
         initial=50,
         min_value=DURATION_MINUTES[0],
         max_value=DURATION_MINUTES[1],
