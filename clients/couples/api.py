@@ -207,6 +207,18 @@ ReportSerializer = inline_serializer(
 )
 
 
+def _change_action(summary: str):
+    """A POST on one couple assignment that runs a service on it: the assignment as it is now, or 409 if refused."""
+
+    def decorate(method):
+        described = extend_schema(
+            summary=summary, request=None, responses={200: CoupleAssignmentSerializer, 409: CONFLICT}
+        )
+        return described(action(detail=True, methods=["post"])(method))
+
+    return decorate
+
+
 @extend_schema_view(
     list=extend_schema(summary="List couple questionnaires"),
     retrieve=extend_schema(summary="One couple questionnaire"),
@@ -239,21 +251,11 @@ class CoupleAssignmentViewSet(
             return Response({"detail": str(exc)}, status=409)
         return Response(self.get_serializer(found).data)
 
-    @extend_schema(
-        summary="Close it with the answers so far; what is unanswered is cancelled",
-        request=None,
-        responses={200: CoupleAssignmentSerializer, 409: CONFLICT},
-    )
-    @action(detail=True, methods=["post"])
+    @_change_action("Close it with the answers so far; what is unanswered is cancelled")
     def close(self, request: Request, pk: str | None = None) -> Response:
         return self._changed(services.couple_assignment_close)
 
-    @extend_schema(
-        summary="Share the joint summary with both partners (both must have agreed)",
-        request=None,
-        responses={200: CoupleAssignmentSerializer, 409: CONFLICT},
-    )
-    @action(detail=True, methods=["post"])
+    @_change_action("Share the joint summary with both partners (both must have agreed)")
     def share(self, request: Request, pk: str | None = None) -> Response:
         return self._changed(services.couple_summary_release)
 
