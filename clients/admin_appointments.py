@@ -227,8 +227,8 @@ class AppointmentAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("when"), ordering="starts_at")
     def when(self, obj: Appointment) -> str:
-        start, end = obj.local_start, obj.local_end
-        return f"{start:%a %d %b %Y, %H:%M} to {end:%H:%M}"
+        start, end, zone = obj.local_start, obj.local_end, obj.time_zone
+        return f"{start:%a %d %b %Y}, {wallclock.clock_text(start, zone)} to {wallclock.clock_text(end, zone)}"
 
     @admin.display(description=_("therapist"), ordering="therapist__last_name")
     def therapist_name(self, obj: Appointment) -> str:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from clients import wallclock
 from practice.mail import emails, outbox
 from practice.mail.models import EmailKind
 from practice.tokens import read_id, sign_id
@@ -188,6 +189,8 @@ def _appointment_to_client(
                 "therapist_name": therapist_name(appointment),
                 "starts": appointment.local_start,
                 "ends": appointment.local_end,
+                "start_time": wallclock.clock_text(appointment.local_start, appointment.time_zone),
+                "end_time": wallclock.clock_text(appointment.local_end, appointment.time_zone),
                 "time_zone": client.practice.time_zone,
                 "online": appointment.kind == AppointmentKind.ONLINE,
                 "meeting_url": appointment.meeting_url,

@@ -313,7 +313,11 @@ class Appointment(models.Model):
         errors: dict[str, list[str]] = {}
         for other in self.conflicts().select_related("client__practice")[:3]:
             start, end = other.local_start, other.local_end
-            times = {"day": start.strftime("%A %d %B %Y"), "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+            times = {
+                "day": start.strftime("%A %d %B %Y"),
+                "start": wallclock.clock_text(start, other.time_zone),
+                "end": wallclock.clock_text(end, other.time_zone),
+            }
             if other.therapist_id == self.therapist_id:
                 message = _("The therapist already has an appointment on %(day)s from %(start)s to %(end)s.")
             else:

@@ -147,6 +147,12 @@ def checked_instant(moment: datetime.datetime, *, field: str = "starts_at") -> d
     return _as_utc(moment)
 
 
+def clock_text(moment: datetime.datetime, zone: datetime.tzinfo) -> str:
+    """``09:00``, or ``01:30 GMT`` where that reading happens twice: a local time as a person should read it."""
+    local = moment.astimezone(zone)
+    return f"{local:%H:%M} {local.tzname()}" if occurrence_of(moment, zone) else f"{local:%H:%M}"
+
+
 def occurrence_of(moment: datetime.datetime, zone: datetime.tzinfo) -> Occurrence | None:
     """Which of two same clock readings an instant is in ``zone`` (None when its reading happens once)."""
     local = moment.astimezone(zone)

@@ -23,6 +23,7 @@ from clients import appointments
 from clients.calendar import appointment_ics
 from clients.models import DURATION_MESSAGE, Appointment, Channel
 from clients.services import consent_set
+from practice.mail.models import OutboundEmail
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 BST = datetime.timezone(timedelta(hours=1))
@@ -140,6 +141,20 @@ def test_a_free_slot_in_the_repeated_hour_can_be_booked(cara_agrees, make_client
         book(other, datetime.datetime(2027, 10, 31, 1, 30, tzinfo=BST))  # the first 01:30
     second = book(other, datetime.datetime(2027, 10, 31, 1, 30, tzinfo=UTC), duration_minutes=30)  # the second
     assert second.ends_at - second.starts_at == timedelta(minutes=30)
+
+
+def test_a_time_in_the_repeated_hour_is_written_with_its_zone_in_the_email_and_the_list(
+    client, tess, cara_agrees, in_january
+):
+    appointment = book(cara_agrees, utc(2027, 10, 31, 1, 30))  # the second 01:30, in GMT
+    [confirmation] = OutboundEmail.objects.filter(personalise_id=appointment.pk)
+    assert "Sunday 31 October 2027, 01:30 GMT to 02:20 (Europe/London)" in confirmation.body_text
+    assert confirmation.subject.endswith("at 01:30 GMT")
+    client.force_login(tess)
+    listed = client.get(reverse("admin:clients_appointment_changelist")).content.decode()
+    assert "Sun 31 Oct 2027, 01:30 GMT to 02:20" in listed
+    with pytest.raises(ValidationError, match="from 01:30 GMT to 02:20"):
+        book(cara_agrees, utc(2027, 10, 31, 2))
 
 
 # --- Times that do not exist or happen twice, and lengths: the service ------------------------------------------
