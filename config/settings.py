@@ -205,6 +205,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "drain-outbox": {"task": "mail.drain_outbox", "schedule": 60.0},
     "start-due-campaigns": {"task": "newsletter.start_due_campaigns", "schedule": 60.0},
+    "read-blog-feeds": {"task": "newsletter.read_feeds", "schedule": 60 * 60.0},
+    "send-blog-digests": {"task": "newsletter.send_digests", "schedule": 24 * 60 * 60.0},
     "assessments-tick": {"task": "assessments.tick", "schedule": 60.0},
     "clients-appointments-tick": {"task": "clients.appointments_tick", "schedule": 60.0},
     "clients-retention-review": {"task": "clients.retention_review", "schedule": 24 * 60 * 60.0},

@@ -81,6 +81,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
             for action in ("view", "add", "change")
         ),
         "newsletter.delete_campaign",
+        # The blog feed whose new posts become newsletters is the owners' to set.
+        *(f"newsletter.{action}_blogfeed" for action in ("view", "add", "change", "delete")),
+        "newsletter.view_feedpost",
     ),
     Role.THERAPIST: (
         "practice.view_practice",

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from practice.admin import ScopedModelAdmin
 from practice.managers import practice_ids_for
 from practice.newsletter import campaigns
-from practice.newsletter.models import Campaign, CampaignStatus, Subscriber
+from practice.newsletter.models import BlogFeed, Campaign, CampaignStatus, FeedPost, FeedStatus, Subscriber
 
 
 @admin.register(Subscriber)
@@ -258,3 +258,33 @@ class CampaignAdmin(ScopedModelAdmin):
     def _do_retry(self, request: HttpRequest, campaign: Campaign) -> str:
         count = campaigns.campaign_retry_failed(campaign=campaign)
         return ngettext("%d failed message will be retried.", "%d failed messages will be retried.", count) % count
+
+
+@admin.register(BlogFeed)
+class BlogFeedAdmin(ScopedModelAdmin):
+    """The practice's blog feed: where it is, what new posts become, and how the last reading went."""
+
+    list_display = ["url", "practice", "mode", "active", "status", "checked_at"]
+    readonly_fields = ["status", "status_detail", "checked_at", "digest_sent_at"]
+    fields = ["practice", "url", "mode", "active", *readonly_fields]
+
+    def save_model(self, request: HttpRequest, obj: BlogFeed, form, change: bool) -> None:
+        if change and "url" in form.changed_data:
+            obj.status, obj.status_detail = FeedStatus.WAITING, ""  # a new address is read afresh
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(FeedPost)
+class FeedPostAdmin(ScopedModelAdmin):
+    """Posts seen in the feed, each once, and the campaign each became."""
+
+    list_display = ["title", "published_at", "seen_at", "campaign"]
+    list_filter = ["feed"]
+    readonly_fields = ["feed", "key", "link", "title", "summary", "published_at", "seen_at", "campaign"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

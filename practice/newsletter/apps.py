@@ -13,8 +13,11 @@ class NewsletterConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from practice.dashboard import register_alert
         from practice.mail import hooks
-        from practice.newsletter import campaigns, emails
+        from practice.newsletter import campaigns, emails, feeds
+
+        register_alert(feeds.feed_failed_alert)
 
         hooks.register_personaliser(
             campaigns.PERSONALISER, campaigns.recipient_link, still_wanted=campaigns.subscribers_still_wanted

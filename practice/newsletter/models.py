@@ -108,3 +108,75 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class FeedMode(models.TextChoices):
+    DRAFT = "draft", _("Make a draft campaign and tell me")
+    AUTOMATIC = "automatic", _("Send a campaign automatically")
+    DIGEST = "digest", _("Collect new posts into a weekly digest")
+
+
+class FeedStatus(models.TextChoices):
+    WAITING = "waiting", _("Not read yet")
+    OK = "ok", _("Read")
+    FAILED = "failed", _("Could not be read")
+
+
+class BlogFeed(models.Model):
+    """The practice's blog feed (RSS or Atom): each new post becomes a newsletter, as the owner chose."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="blog_feed")
+    url = models.URLField(_("feed address"), max_length=500, help_text=_("The RSS or Atom feed of your blog (https)."))
+    mode = models.CharField(_("new posts"), max_length=20, choices=FeedMode.choices, default=FeedMode.DRAFT)
+    active = models.BooleanField(_("read the feed"), default=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=FeedStatus.choices, default=FeedStatus.WAITING, editable=False
+    )
+    status_detail = models.TextField(_("what happened"), blank=True, editable=False)
+    checked_at = models.DateTimeField(_("last read"), null=True, blank=True, editable=False)
+    digest_sent_at = models.DateTimeField(_("last digest"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = PracticeWideQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("blog feed")
+        verbose_name_plural = _("blog feeds")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(mode__in=FeedMode.values), name="blogfeed_mode_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=FeedStatus.values), name="blogfeed_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class FeedPost(models.Model):
+    """A post seen in the feed, once: by its guid (or link), so a reordered or re-dated post never goes twice."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="feed_posts", editable=False)
+    feed = models.ForeignKey(BlogFeed, on_delete=models.CASCADE, related_name="posts")
+    key = models.CharField(_("guid or link"), max_length=500)
+    link = models.URLField(_("link"), max_length=500, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True, help_text=_("Plain text, from the sanitised content."))
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    seen_at = models.DateTimeField(_("seen"), auto_now_add=True)
+    from_archive = models.BooleanField(
+        _("already there"), default=False, editable=False, help_text=_("In the feed when it was first read: not news.")
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="feed_posts", editable=False
+    )
+
+    objects = PracticeWideQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seen_at", "-pk"]
+        verbose_name = _("blog post")
+        verbose_name_plural = _("blog posts")
+        constraints = [models.UniqueConstraint(fields=["feed", "key"], name="feedpost_unique_key")]
+        indexes = [models.Index(fields=["feed", "link"], name="feedpost_link_idx")]
+
+    def __str__(self) -> str:
+        return self.title
