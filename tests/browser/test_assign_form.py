@@ -1,0 +1,42 @@
+"""The assign form: the repeat fields show only once "Repeat it" is ticked; without script all of them show."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from clients.models import Client
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_repeat_fields_show_when_repeat_is_ticked(
+    page, live_server, sign_in, bundled_questionnaire, demo, screenshot
+):
+    fiona = Client.objects.get(first_name="Fiona")
+    sign_in("uma@demo", "tandem-demo-uma")
+    page.goto(f"{live_server.url}/admin/clients/client/assign/?ids={fiona.pk}")
+    expect(page.get_by_label("Every (weeks)")).to_be_hidden()
+    expect(page.get_by_label("At most (times)")).to_be_hidden()
+    screenshot("without-repeat")
+    page.get_by_label("Repeat it").check()
+    expect(page.get_by_label("Every (weeks)")).to_be_visible()
+    expect(page.get_by_label("At most (times)")).to_be_visible()
+    screenshot("with-repeat")
+    page.get_by_label("Repeat it").uncheck()
+    expect(page.get_by_label("Every (weeks)")).to_be_hidden()
+
+
+def test_without_javascript_every_field_shows(chromium, live_server, bundled_questionnaire, demo):
+    fiona = Client.objects.get(first_name="Fiona")
+    context = chromium.new_context(java_script_enabled=False, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/")
+        page.get_by_label("Username").fill("uma@demo")
+        page.get_by_label("Password").fill("tandem-demo-uma")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live_server.url}/admin/clients/client/assign/?ids={fiona.pk}")
+        expect(page.get_by_label("Every (weeks)")).to_be_visible()
+    finally:
+        context.close()
