@@ -23,7 +23,7 @@ from clients.dashboard import NotSeenFilter
 from clients.forms import AssignForm
 from clients.models import Channel, Client, ConsentRecord, ErasureRecord
 from clients.services import consent_set
-from practice.admin import ScopedModelAdmin
+from practice.admin import PersonFilter, ScopedModelAdmin
 from practice.managers import practice_ids_for
 
 MAX_ASSIGN_AT_ONCE = 200
@@ -88,7 +88,7 @@ class ClientAdmin(ScopedModelAdmin):
     list_display_links = ["display_name"]
     list_filter = [
         "status",
-        ("therapist", admin.RelatedOnlyFieldListFilter),
+        ("therapist", PersonFilter),
         ("practice", admin.RelatedOnlyFieldListFilter),
         "consent_questionnaires",
         "consent_appointment_reminders",

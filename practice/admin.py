@@ -59,6 +59,16 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return queryset.for_user(request.user)
 
 
+class PersonFilter(admin.RelatedOnlyFieldListFilter):
+    """Filter by a member of staff, named as people name them ("Uma Okafor"), not by username."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        choices = super().field_choices(field, request, model_admin)
+        people = get_user_model()._default_manager.filter(pk__in=[pk for pk, _label in choices])
+        names = {person.pk: person.get_full_name() or person.get_username() for person in people}
+        return sorted(((pk, names.get(pk, label)) for pk, label in choices), key=lambda choice: choice[1])
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

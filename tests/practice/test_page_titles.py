@@ -19,3 +19,11 @@ def test_a_record_is_headed_by_its_name_once(client, tess, cara):
     assert f"<title>{cara} |" in html
     assert html.count(f"<h2>{cara}</h2>") == 0, "the name is not repeated as a subtitle"
     assert "<h1>Add client</h1>" in client.get(reverse("admin:clients_client_add")).content.decode()
+
+
+def test_the_client_list_filters_therapists_by_name(client, tess, uma, cara, fiona):
+    client.force_login(tess)
+    html = client.get(reverse("admin:clients_client_changelist")).content.decode()
+    filters = html[html.index('id="changelist-filter"') :]
+    assert tess.get_full_name() in filters and uma.get_full_name() in filters
+    assert f">{uma.get_username()}</a>" not in filters
