@@ -115,14 +115,19 @@ class AccountLockHandler(AxesDatabaseHandler):
         if account_is_locked(get_client_username(request, credentials)):
             request.tandem_account_locked = True
             return True
-        return super().is_locked(request, credentials)
+        locked = super().is_locked(request, credentials)
+        if locked:
+            request.tandem_pair_locked = True  # refused before any password was tried
+        return locked
 
     def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
         super().user_login_failed(sender, credentials, request=request, **kwargs)
         if request is None:
             return
         username = get_client_username(request, credentials)
-        if not username:
+        # Attempts django-axes refused unchecked (a paused username + address) count nothing here, so one
+        # address alone cannot lock an account: it takes failures from several.
+        if not username or getattr(request, "tandem_pair_locked", False):
             return
         if account_failure_record(username=username) or getattr(request, "tandem_account_locked", False):
             request.axes_locked_out = True

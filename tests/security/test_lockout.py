@@ -195,3 +195,13 @@ def test_the_command_unlocks_and_the_lock_ends_by_itself_after_a_day(settings, u
     call_command("account_unlock", "uma", verbosity=0)
     fresh = Client(REMOTE_ADDR="203.0.113.81")
     assert_signed_in(attempt(fresh, "uma", PASSWORD), fresh, uma)
+
+
+def test_one_address_hammering_cannot_lock_the_account_for_everyone(settings, uma):
+    settings.TANDEM_ACCOUNT_FAILURE_LIMIT = 20
+    stranger = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(25):  # beyond the cap, within the address's sign-in rate limit (30 in ten minutes)
+        attempt(stranger, "uma", "not-the-password")  # paused after five; the rest are refused unchecked
+    assert_locked_out(attempt(stranger, "uma", PASSWORD), stranger)
+    here = Client(REMOTE_ADDR="203.0.113.5")
+    assert_signed_in(attempt(here, "uma", PASSWORD), here, uma)
