@@ -10,7 +10,6 @@ the thief's phone.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -20,14 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from practice.accounts.models import EnrolmentLink
+from practice.accounts.tokens import token_hash
 
 PERSONALISER = "accounts.enrolment"
 #: Session key: the enrolment link this session opened.
 SESSION_KEY = "tandem_enrolment_link"
-
-
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", errors="replace")).hexdigest()
 
 
 def _lasts() -> timedelta:
@@ -44,7 +40,7 @@ def enrolment_url(raw: str) -> str:
 
 def _mint(link: EnrolmentLink) -> str:
     raw = secrets.token_urlsafe(32)
-    EnrolmentLink.objects.filter(pk=link.pk).update(token_hash=_hash(raw))
+    EnrolmentLink.objects.filter(pk=link.pk).update(token_hash=token_hash(raw))
     return raw
 
 
@@ -86,7 +82,7 @@ def enrolment_link_open(*, raw: str, user) -> EnrolmentLink | None:
     """The open link ``raw`` names, if it is ``user``'s."""
     if not isinstance(raw, str) or not raw or len(raw) > 100:
         return None
-    return _open_links().filter(token_hash=_hash(raw), user=user).first()
+    return _open_links().filter(token_hash=token_hash(raw), user=user).first()
 
 
 def session_may_enrol(request) -> EnrolmentLink | None:
