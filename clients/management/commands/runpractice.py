@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import ipaddress
 import os
 import signal
 import subprocess
@@ -71,11 +72,17 @@ class Command(BaseCommand):
 def site_url_for(addrport: str) -> str:
     """The address a browser on this machine uses for runserver's ``addrport`` ("8001", "0.0.0.0:8001", …)."""
     host, _, port = addrport.rpartition(":")
-    if host in ("", "0", "0.0.0.0"):  # noqa: S104 - every interface answers on the loopback too
-        host = "127.0.0.1"
-    elif host == "[::]":
-        host = "[::1]"
+    bare = host.strip("[]")
+    if bare in ("", "0") or _every_interface(bare):  # every interface answers on the loopback too
+        host = "[::1]" if ":" in bare else "127.0.0.1"
     return f"http://{host}:{port}"
+
+
+def _every_interface(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name, such as localhost
+        return False
 
 
 def _die_with_parent() -> Callable[[], None] | None:
