@@ -46,8 +46,7 @@ PERSONALISER = "newsletter.subscriber"
 #: header); the personaliser fills it in at send time (``recipient_link``).
 TOKEN_SLOT = "unsubscribe-token-filled-in-when-sent"  # noqa: S105 - a placeholder, not a secret
 
-#: Subscribers read per database round trip, and outbox rows written per INSERT.
-READ_CHUNK = 2000
+#: Outbox rows written per INSERT where the database has no COPY (SQLite).
 WRITE_CHUNK = 1000
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "a", "ul", "ol", "li", "h2", "h3", "blockquote", "hr", "img"}
@@ -338,14 +337,15 @@ def _recipients(campaign: Campaign):
 
 
 def _materialise(campaign: Campaign, batch: Batch, issue: RenderedCampaign, now: datetime) -> int:
-    """Write one pending outbox row per recipient, in chunks; existing keys are left alone."""
+    """Write one pending outbox row per recipient, set-based (``outbox.enqueue_many``); existing keys stay."""
     practice = campaign.practice
-    rows: list[OutboundEmail] = []
-    total = 0
-    for subscriber_id, email in _recipients(campaign).iterator(chunk_size=READ_CHUNK):
-        text, html, headers = issue.for_recipient(token=TOKEN_SLOT, email=email)
-        rows.append(
-            OutboundEmail(
+    # Read first: while COPY streams the rows, the connection can serve no other query (a cursor's next chunk).
+    recipients = list(_recipients(campaign))
+
+    def rows():
+        for subscriber_id, email in recipients:
+            text, html, headers = issue.for_recipient(token=TOKEN_SLOT, email=email)
+            yield OutboundEmail(
                 practice=practice,
                 idempotency_key=f"campaign:{campaign.pk}:subscriber:{subscriber_id}",
                 kind=EmailKind.NEWSLETTER,
@@ -362,15 +362,8 @@ def _materialise(campaign: Campaign, batch: Batch, issue: RenderedCampaign, now:
                 personaliser=PERSONALISER,
                 personalise_id=subscriber_id,
             )
-        )
-        if len(rows) >= WRITE_CHUNK:
-            OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
-            total += len(rows)
-            rows = []
-    if rows:
-        OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
-        total += len(rows)
-    return total
+
+    return outbox.enqueue_many(rows(), into_new_batch=batch, chunk=WRITE_CHUNK)
 
 
 @transaction.atomic

@@ -1,0 +1,56 @@
+"""Many rows at once (a newsletter's recipients): set-based, and never twice."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from practice.mail import outbox
+from practice.mail.batches import batch_create
+from practice.mail.models import EmailStatus, OutboundEmail
+
+
+def rows(practice, batch, n: int):
+    now = timezone.now()
+    return [
+        OutboundEmail(
+            practice=practice,
+            idempotency_key=f"bulk:{i}",
+            kind="newsletter",
+            to_email=f"reader{i}@example.net",
+            subject="News",
+            body_text=f"Hello {i}",
+            body_html=f"<p>Hello {i}</p>",
+            headers={"List-Id": f"<{i}.example>"},
+            message_id=outbox.new_message_id(practice),
+            status=EmailStatus.PENDING,
+            due_at=now,
+            batch=batch,
+        )
+        for i in range(n)
+    ]
+
+
+def test_rows_for_a_new_batch_are_written_once_with_every_value(harbour):
+    batch = batch_create(practice=harbour, label="News")
+    assert outbox.enqueue_many(rows(harbour, batch, 25), into_new_batch=batch) == 25
+    stored = OutboundEmail.objects.get(idempotency_key="bulk:7")
+    assert (stored.to_email, stored.body_text, stored.headers) == (
+        "reader7@example.net",
+        "Hello 7",
+        {"List-Id": "<7.example>"},
+    )
+    assert stored.batch_id == batch.pk and stored.created_at is not None and stored.attachments == []
+
+
+def test_writing_the_same_rows_again_adds_nothing(harbour):
+    batch = batch_create(practice=harbour, label="News")
+    rows_before = rows(harbour, batch, 10)
+    outbox.enqueue_many(rows_before, into_new_batch=batch)
+    again = rows(harbour, batch, 12)
+    for row in again:
+        row.message_id = outbox.new_message_id(harbour)
+    outbox.enqueue_many(again, into_new_batch=batch)  # the batch has rows: only the new keys go in
+    assert OutboundEmail.objects.count() == 12
+    assert set(OutboundEmail.objects.filter(idempotency_key="bulk:3").values_list("message_id", flat=True)) == {
+        next(row.message_id for row in rows_before if row.idempotency_key == "bulk:3")
+    }
