@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -33,6 +34,23 @@ class PermissionsPolicyMiddleware:
         if policy:
             response.headers.setdefault("Permissions-Policy", policy)
         return response
+
+
+class RefuseNulInQueryMiddleware:
+    """Answer 400 to a query string holding a NUL character (``%00``), before any view reads it.
+
+    No column stores one, and PostgreSQL refuses any query that compares text with it, so a search box
+    or a list filter given one would otherwise fail deep inside the database with a 500.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            raise BadRequest("A NUL character in the query string.")
+        return self.get_response(request)
 
 
 class SessionLifetimeMiddleware:

@@ -120,3 +120,9 @@ def test_two_factor_is_on_in_production_off_in_the_demo_and_switchable(tmp_path)
     assert run_python(snapshot, tmp_path).stdout.strip() == "False"
     assert run_python(snapshot, tmp_path, TANDEM_REQUIRE_2FA="1").stdout.strip() == "True"
     assert run_python(snapshot, tmp_path, **PRODUCTION, TANDEM_REQUIRE_2FA="0").stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("query", ["q=%00", "q=a%00b&status=x", "status=%00"])
+def test_a_nul_in_the_query_string_is_a_400_everywhere(client, query):
+    assert client.get(f"/admin/clients/client/?{query}").status_code == 400
+    assert client.get(f"/newsletter/1/subscribe/?{query}").status_code == 400
