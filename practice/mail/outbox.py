@@ -151,9 +151,9 @@ def enqueue_many(rows: Iterable[OutboundEmail], *, into_new_batch: Batch | None 
 
     Returns how many were written (without COPY, as on SQLite, how many were offered).
 
-    On PostgreSQL the rows are streamed with ``COPY … FROM STDIN``: set-based, which is what a hosted
-    practice's list of 100,000 needs to start within seconds (``bulk_create``'s INSERTs cost about three
-    times as much there; bench/newsletter.py). The values are still prepared by each model field
+    On PostgreSQL the rows are streamed with ``COPY … FROM STDIN``: set-based, one statement instead of
+    a hundred multi-row INSERTs for a hosted practice's list of 100,000, which ``bulk_create`` took about
+    34 s to write (issue #19; bench/newsletter.py measures it). The values are still prepared by each model field
     (``pre_save``/``get_db_prep_save``), as the ORM would, once per distinct value. Rows for a batch
     that has none yet (``into_new_batch``) are copied straight into the outbox; otherwise through a
     temporary table and ``INSERT … SELECT … ON CONFLICT DO NOTHING``. Elsewhere ``bulk_create`` in
