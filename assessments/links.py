@@ -58,9 +58,30 @@ def links_revoke(*, assignment: Assignment) -> int:
     return deleted
 
 
+#: The columns the link pages read (views, their templates, the link API and the host's page context). Loading
+#: only these halves what compiling the lookup costs, the largest part of the form page's work
+#: (``bench/form.py``); a page that reads another column costs one query more, which
+#: ``tests/assessments/test_link_lookup.py`` catches.
+LINK_PAGE_FIELDS = (
+    "id",
+    "version_id",
+    "respondent_id",
+    "status",
+    "expires_at",
+    "opened_at",
+    "completed_at",
+    "draft_answers",
+    "last_page",
+    "question_order_seed",
+    "message",
+    "release_scores",
+    "response_id",
+)
+
+
 def _fetch(token: str) -> Assignment | None:
     """The assignment behind a token's hash (one indexed query), with when its version was published."""
-    assignments = Assignment.objects.annotate(version_published_at=F("version__published_at"))
+    assignments = Assignment.objects.only(*LINK_PAGE_FIELDS).annotate(version_published_at=F("version__published_at"))
     try:
         return assignments.get(links__token_hash=token_hash(token))
     except Assignment.DoesNotExist:
