@@ -71,22 +71,6 @@ class CoupleAssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CoupleAssignment
-        fields = [
-            "id",
-            "couple",
-            "instrument",
-            "questionnaire",
-            "expires_in_days",
-            "message",
-            "different_order",
-            "status",
-            "assignment_a",
-            "assignment_b",
-            "created_at",
-            "completed_at",
-            "closed_at",
-            "summary_released_at",
-        ]
         read_only_fields = [
             "id",
             "questionnaire",
@@ -98,6 +82,7 @@ class CoupleAssignmentSerializer(serializers.ModelSerializer):
             "closed_at",
             "summary_released_at",
         ]
+        fields = ["couple", "instrument", "expires_in_days", "message", "different_order", *read_only_fields]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -605,6 +605,9 @@ def test_the_preview_shows_the_email_in_a_sandboxed_frame_with_its_text(client, 
     assert "&lt;h2&gt;News&lt;/h2&gt;" in frame.group(1)
     assert "alert(" not in html and "evil.example" not in html
     assert "our blog (https://harbour.example/blog)" in html  # the text version
+    crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.S).group(1)
+    change = reverse("admin:newsletter_campaign_change", args=[campaign.pk])
+    assert f'href="{change}"' in crumbs and crumbs.rstrip().endswith("Preview")
 
 
 def test_a_sent_campaign_is_read_only(client, tess, harbour, make_campaign):
