@@ -19,7 +19,7 @@ from schemathesis import GenerationMode
 from clients import appointments
 from clients.models import Channel, QuestionnairePlan
 from clients.services import consent_set
-from tests.api.test_fuzz import CHECKS, SEED, api_schema, keep_connection  # noqa: F401  (fixtures)
+from tests.api.test_fuzz import CHECKS, SEED, api_schema, keep_connection, uma_couple  # noqa: F401  (fixtures)
 
 EXAMPLES = 10
 
