@@ -39,16 +39,19 @@ class PermissionsPolicyMiddleware:
 class RefuseNulInQueryMiddleware:
     """Answer 400 to a query string holding a NUL character (``%00``), before any view reads it.
 
-    No column stores one, and PostgreSQL refuses any query that compares text with it, so a search box
-    or a list filter given one would otherwise fail deep inside the database with a 500.
+    No column stores one, and PostgreSQL refuses any query that compares text with it, so an admin
+    search box or list filter given one would otherwise fail deep inside the database with a 500. The
+    API (``TANDEM_API_PREFIX``) is left to answer for itself: its filters check every parameter and say
+    what is wrong in JSON, as its schema documents.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.api_prefix = getattr(settings, "TANDEM_API_PREFIX", "/api/")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
-        if "%00" in query or "\x00" in query:
+        if ("%00" in query or "\x00" in query) and not request.path_info.startswith(self.api_prefix):
             raise BadRequest("A NUL character in the query string.")
         return self.get_response(request)
 

@@ -126,3 +126,4 @@ def test_two_factor_is_on_in_production_off_in_the_demo_and_switchable(tmp_path)
 def test_a_nul_in_the_query_string_is_a_400_everywhere(client, query):
     assert client.get(f"/admin/clients/client/?{query}").status_code == 400
     assert client.get(f"/newsletter/1/subscribe/?{query}").status_code == 400
+    assert client.get(f"/api/v1/clients/?{query}").status_code != 400  # the API answers for itself, in JSON
