@@ -66,7 +66,9 @@ def test_clients_not_seen_for_a_while(client, tess, cara, make_client):
     Appointment.objects.create(client=cara, therapist=tess, starts_at=now - timedelta(weeks=8))
     booked = make_client(tess, first_name="Bea")
     Client.objects.filter(pk=booked.pk).update(created_at=now - timedelta(weeks=30))
-    Appointment.objects.create(client=booked, therapist=tess, starts_at=now - timedelta(weeks=8))
+    Appointment.objects.create(
+        client=booked, therapist=tess, starts_at=now - timedelta(weeks=8, hours=3)
+    )  # not in the same hour: one therapist, one room
     Appointment.objects.create(client=booked, therapist=tess, starts_at=now + timedelta(days=3))
     make_client(tess, first_name="Newcomer")  # created today: not "a while" yet
     client.force_login(tess)
