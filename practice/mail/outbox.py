@@ -152,8 +152,9 @@ def enqueue_many(rows: Iterable[OutboundEmail], *, into_new_batch: Batch | None 
     Returns how many were written (without COPY, as on SQLite, how many were offered).
 
     On PostgreSQL the rows are streamed with ``COPY … FROM STDIN``: set-based, one statement instead of
-    a hundred multi-row INSERTs for a hosted practice's list of 100,000, which ``bulk_create`` took about
-    34 s to write (issue #19; bench/newsletter.py measures it). The values are still prepared by each model field
+    a hundred multi-row INSERTs for a hosted practice's list of 100,000: ``bench/materialise.py`` measures
+    it about three times faster than ``bulk_create`` (6.6 s against 20.7 s for 100,000 rows, idle machine).
+    The values are still prepared by each model field
     (``pre_save``/``get_db_prep_save``), as the ORM would, once per distinct value. Rows for a batch
     that has none yet (``into_new_batch``) are copied straight into the outbox; otherwise through a
     temporary table and ``INSERT … SELECT … ON CONFLICT DO NOTHING``. Elsewhere ``bulk_create`` in
