@@ -62,7 +62,12 @@ class Instrument(models.Model):
     private questionnaires into library ones or deletes answered versions.
     """
 
-    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    slug = models.SlugField(
+        _("short name"),
+        max_length=100,
+        unique=True,
+        help_text=_("Names the questionnaire in web addresses, files and imports, e.g. phq-9."),
+    )
     title = models.CharField(_("title"), max_length=200)
     owner = models.ForeignKey(
         owner_model_label(),
@@ -79,8 +84,8 @@ class Instrument(models.Model):
 
     class Meta:
         ordering = ["title"]
-        verbose_name = _("instrument")
-        verbose_name_plural = _("instruments")
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
 
     def __str__(self) -> str:
         return self.title
@@ -105,7 +110,7 @@ class InstrumentVersion(models.Model):
     """One version of an instrument. Only drafts change; publishing freezes the content for good."""
 
     instrument = models.ForeignKey(
-        Instrument, on_delete=models.PROTECT, related_name="versions", verbose_name=_("instrument")
+        Instrument, on_delete=models.PROTECT, related_name="versions", verbose_name=_("questionnaire")
     )
     number = models.PositiveIntegerField(_("number"), help_text=_("1, 2, 3… in order of creation."))
     label = models.CharField(_("version label"), max_length=40, default="1", help_text=_("e.g. 1.0 or 2024"))
@@ -156,8 +161,8 @@ class InstrumentVersion(models.Model):
 
     class Meta:
         ordering = ["instrument", "-number"]
-        verbose_name = _("instrument version")
-        verbose_name_plural = _("instrument versions")
+        verbose_name = _("questionnaire version")
+        verbose_name_plural = _("questionnaire versions")
         constraints = [
             models.UniqueConstraint(fields=["instrument", "number"], name="version_number_unique"),
             models.UniqueConstraint(

@@ -9,7 +9,7 @@ class MailConfig(AppConfig):
 
     name = "practice.mail"
     label = "mail"
-    verbose_name = _("Sent emails")
+    verbose_name = _("Email")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

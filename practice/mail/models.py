@@ -140,8 +140,8 @@ class OutboundEmail(models.Model):
     class Meta:
         db_table = "practice_outboundemail"
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("outbound email")
-        verbose_name_plural = _("outbox")
+        verbose_name = _("email")
+        verbose_name_plural = _("sent emails")
         indexes = [
             models.Index(fields=["status", "due_at"], name="outbox_claim_idx"),
             models.Index(fields=["batch", "status"], name="outbox_batch_idx"),
