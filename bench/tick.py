@@ -4,7 +4,7 @@
 
 It makes a scratch database ``tandem_bench_tick``, migrates it, and for each size fills it with that
 many open questionnaire assignments (sent, not finished, no reminder due for days) and as many booked
-appointments (next month, no reminder due), plus scheduled newsletter campaigns due tomorrow. Then it
+appointments (next month, no reminder due, under two active questionnaire plans), plus scheduled newsletter campaigns due tomorrow. Then it
 times each beat task's quiet run (nothing due): the questionnaire tick (reminders, expiry, schedules,
 invitations), the appointment tick and the campaign start, the fastest of 31 runs, with the number
 of queries each made, and prints the time at the largest size over the time at the smallest: the
@@ -145,7 +145,7 @@ def main() -> None:
     from assessments import assignments
     from assessments.models import InstrumentVersion
     from clients import appointments
-    from clients.models import Client
+    from clients.models import Client, PlanTiming, QuestionnairePlan
     from practice.models import Membership, Role
     from practice.newsletter.campaigns import campaigns_start_due
 
@@ -158,6 +158,11 @@ def main() -> None:
         practice=practice, therapist=therapist, first_name="Bench", last_name="Client", email="c@bench.example"
     )
     version = InstrumentVersion.objects.filter(published_at__isnull=False).first()
+    # The client's appointments are all under two active plans, one before and one after each appointment.
+    for timing in (PlanTiming.BEFORE_EACH, PlanTiming.AFTER_EACH):
+        QuestionnairePlan.objects.create(
+            client=client, instrument=version.instrument, timing=timing, hours=24, created_by=therapist
+        )
     now = timezone.now()
     ticks = {
         "questionnaire tick": lambda: assignments.assignments_tick(now=now),

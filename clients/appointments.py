@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from clients import app_settings, emails, wallclock
 from clients.models import (
+    PLAN_HOURS_MAX,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -447,9 +448,11 @@ def due_plan_moments(now: datetime) -> list[tuple[int, int]]:
     once: one query, so a quiet beat costs the same however many plans and appointments there are.
 
     The same conditions as ``plan_candidates`` (which ``plan_apply`` checks again under its lock), with each
-    plan's hours as a real duration in the database.
+    plan's hours as a real duration in the database. Each arm is also bounded by constants for the widest
+    plan (``PLAN_HOURS_MAX``), so the database reads appointments near now through an index, not them all.
     """
     hours = Hours("hours")
+    widest = timedelta(hours=PLAN_HOURS_MAX)
     appointment = "client__appointments__"
     undecided = ~Exists(
         PlannedAssignment.objects.filter(plan_id=OuterRef("pk"), appointment_id=OuterRef(f"{appointment}pk"))
@@ -462,6 +465,8 @@ def due_plan_moments(now: datetime) -> list[tuple[int, int]]:
             f"{appointment}status": AppointmentStatus.BOOKED,
             f"{appointment}starts_at__gt": now,
             f"{appointment}starts_at__lte": Value(now, output_field=DateTimeField()) + hours,
+            # The same bound for the widest plan, a constant: the index on starts_at finds the window.
+            f"{appointment}starts_at__range": (now, now + widest),
         },
     )
     after = Q(
@@ -471,6 +476,7 @@ def due_plan_moments(now: datetime) -> list[tuple[int, int]]:
             f"{appointment}ends_at__lte": Value(now, output_field=DateTimeField()) - hours,
             f"{appointment}ends_at__gt": Value(now - AFTER_PLAN_LATE_LIMIT, output_field=DateTimeField()) - hours,
             f"{appointment}ends_at__gte": F("created_at") - hours,
+            f"{appointment}ends_at__range": (now - widest - AFTER_PLAN_LATE_LIMIT, now),  # as above, on ends_at
         },
     )
     pairs = (

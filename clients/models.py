@@ -233,6 +233,9 @@ class Appointment(models.Model):
             models.Index(fields=["therapist", "starts_at"], name="appointment_therapist_idx"),
             models.Index(fields=["client", "starts_at"], name="appointment_client_idx"),
             models.Index(fields=["status", "next_reminder_at"], name="appointment_reminder_idx"),
+            # The beat's questionnaire plans look at appointments in a window around now (``due_plan_moments``).
+            models.Index(fields=["starts_at"], name="appointment_starts_idx"),
+            models.Index(fields=["ends_at"], name="appointment_ends_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -348,6 +351,10 @@ class Appointment(models.Model):
             raise ValidationError(errors)
 
 
+#: A plan's questionnaire goes at most this many hours before (or after) an appointment: two weeks.
+PLAN_HOURS_MAX = 14 * 24
+
+
 class PlanTiming(models.TextChoices):
     BEFORE_EACH = "before_each", _("before every appointment")
     BEFORE_EVERY_OTHER = "before_every_other", _("before every other appointment")
@@ -374,7 +381,7 @@ class QuestionnairePlan(models.Model):
     hours = models.PositiveSmallIntegerField(
         _("hours"),
         default=24,
-        validators=[MaxValueValidator(14 * 24)],
+        validators=[MaxValueValidator(PLAN_HOURS_MAX)],
         help_text=_("How many hours before the start (or after the end) of the appointment; at most two weeks."),
     )
     expires_in_days = models.PositiveSmallIntegerField(

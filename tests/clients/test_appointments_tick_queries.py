@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients import appointments
-from clients.models import Appointment, AppointmentStatus, PlanTiming, QuestionnairePlan
+from clients.models import PLAN_HOURS_MAX, Appointment, AppointmentStatus, PlanTiming, QuestionnairePlan
 
 NOW = datetime.datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
 
@@ -88,3 +88,41 @@ def test_the_plans_moments_in_one_query_are_each_plans_own(cara, tess, make_vers
             for appointment_id in appointments.plan_candidates(plan, now).values_list("pk", flat=True)
         }
         assert set(appointments.due_plan_moments(now)) == expected, now
+
+
+@pytest.mark.parametrize("timing", list(PlanTiming))
+def test_the_widest_plans_moments_fall_inside_the_window_the_query_reads(cara, tess, make_version, timing):
+    """A plan of ``PLAN_HOURS_MAX`` hours: the constant window that lets the index serve the query must not
+    cut off its moments, at the edges of the window (a day either side of the moment, hour by hour)."""
+    version = make_version()
+    plan = QuestionnairePlan.objects.create(
+        client=cara, instrument=version.instrument, hours=PLAN_HOURS_MAX, timing=timing, created_by=tess
+    )
+    QuestionnairePlan.objects.filter(pk=plan.pk).update(created_at=NOW - timedelta(days=60))
+    session = NOW + timedelta(days=30)
+    Appointment.objects.create(client=cara, therapist=tess, starts_at=session, ends_at=session + timedelta(minutes=50))
+    widest = timedelta(hours=PLAN_HOURS_MAX)
+    moment = session - widest if timing == PlanTiming.BEFORE_EACH else session + widest
+    found = set()
+    for hour in range(-24, 24 * 4):
+        now = moment + timedelta(hours=hour, minutes=1)
+        plan = QuestionnairePlan.objects.get(pk=plan.pk)
+        expected = set(appointments.plan_candidates(plan, now).values_list("pk", flat=True))
+        assert {a for _, a in appointments.due_plan_moments(now)} == expected, now
+        found |= expected
+    assert found  # the moment came within the hours walked
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_plans_query_reads_appointments_near_now_through_an_index(make_client, tess, make_version):
+    """Every appointment a month ahead under an active plan: the quiet query must not read them all."""
+    version = make_version()
+    stored_diary(make_client, tess, version, clients=20, per_client=250)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE clients_appointment")
+        with CaptureQueriesContext(connection) as queries:
+            appointments.due_plan_moments(NOW)
+        cursor.execute("EXPLAIN " + queries.captured_queries[-1]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on clients_appointment" not in plan, plan
+    assert "appointment_starts_idx" in plan and "appointment_ends_idx" in plan, plan
