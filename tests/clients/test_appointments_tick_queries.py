@@ -102,7 +102,7 @@ def test_the_widest_plans_moments_fall_inside_the_window_the_query_reads(cara, t
     session = NOW + timedelta(days=30)
     Appointment.objects.create(client=cara, therapist=tess, starts_at=session, ends_at=session + timedelta(minutes=50))
     widest = timedelta(hours=PLAN_HOURS_MAX)
-    moment = session - widest if timing == PlanTiming.BEFORE_EACH else session + widest
+    moment = session + widest if timing == PlanTiming.AFTER_EACH else session - widest
     found = set()
     for hour in range(-24, 24 * 4):
         now = moment + timedelta(hours=hour, minutes=1)
