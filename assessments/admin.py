@@ -12,6 +12,7 @@ Versions, items and scales scope through their instrument.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,17 @@ from assessments.models import (
     Scale,
 )
 from assessments.questions import page_questions
+
+
+def person_name(user: Any) -> str:
+    """A member of staff by name ("Uma Okafor"), their username if they gave none.
+
+    Django's user API only: the engine knows nothing of its host's helpers.
+    """
+    if user is None:
+        return "—"
+    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
+    return full_name or user.get_username()
 
 
 def _problems_message(error: DocumentError) -> str:
@@ -593,7 +605,7 @@ class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
     fieldsets = [
         (None, {"fields": ["respondent", "version", "status", "note", "scores"]}),
         (_("Timeline"), {"fields": ["timeline"]}),
-        (_("Settings"), {"fields": ["message", "release_scores", "assigned_by", "schedule"]}),
+        (_("Settings"), {"fields": ["message", "release_scores", "assigned_by_name", "schedule"]}),
         (_("Emails"), {"fields": ["invitations_sent", "reminders_sent", "link_issued_at"]}),
     ]
 
@@ -611,6 +623,10 @@ class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
     @admin.display(description=_("questionnaire"), ordering="version__title")
     def questionnaire(self, obj: Assignment) -> str:
         return obj.version.title
+
+    @admin.display(description=_("assigned by"))
+    def assigned_by_name(self, obj: Assignment) -> str:
+        return person_name(obj.assigned_by)
 
     @admin.display(description=_("what happened"))
     def timeline(self, obj: Assignment) -> str:
@@ -797,11 +813,16 @@ class ResponseAdmin(RespondentScopedAdmin):
 class AccessEventAdmin(RespondentScopedAdmin):
     """The access log: read-only, append-only, because it is the practice's evidence."""
 
-    list_display = ["at", "username", "action", "respondent", "response", "note"]
+    list_display = ["at", "who", "action", "respondent", "response", "note"]
     list_filter = ["action"]
-    list_select_related = ["respondent", "response"]
+    list_select_related = ["respondent", "response", "user"]
     date_hierarchy = "at"
-    readonly_fields = ["at", "user", "username", "action", "respondent", "response", "note"]
+    readonly_fields = ["at", "who", "action", "respondent", "response", "note"]
+
+    @admin.display(description=_("who"), ordering="username")
+    def who(self, obj: AccessEvent) -> str:
+        """By name while the account exists; the username kept in the log once it is gone."""
+        return person_name(obj.user) if obj.user_id else obj.username or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -826,13 +847,17 @@ class AssignmentScheduleAdmin(RespondentScopedAdmin):
         "expires_in_days",
         "message",
         "release_scores",
-        "assigned_by",
+        "assigned_by_name",
         "active",
         "ended_reason",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("assigned by"))
+    def assigned_by_name(self, obj: AssignmentSchedule) -> str:
+        return person_name(obj.assigned_by)
 
     @admin.action(description=_("Stop repeating"), permissions=["change"])
     def stop(self, request: HttpRequest, queryset) -> None:

@@ -23,8 +23,9 @@ from clients.dashboard import NotSeenFilter
 from clients.forms import AssignForm
 from clients.models import Channel, Client, ConsentRecord, ErasureRecord
 from clients.services import consent_set
-from practice.admin import PersonFilter, ScopedModelAdmin
+from practice.admin import PersonFilter, ScopedModelAdmin, person_column
 from practice.managers import practice_ids_for
+from practice.people import person_name
 
 MAX_ASSIGN_AT_ONCE = 200
 
@@ -33,9 +34,11 @@ class ConsentRecordInline(admin.TabularInline):
     model = ConsentRecord
     extra = 0
     can_delete = False
-    fields = ["channel", "given", "at", "source", "recorded_by"]
+    fields = ["channel", "given", "at", "source", "recorded_by_name"]
     readonly_fields = fields
     verbose_name_plural = _("consent history")
+
+    recorded_by_name = person_column("recorded_by", _("recorded by"))
 
     def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
         return False
@@ -136,7 +139,7 @@ class ClientAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("therapist"), ordering="therapist__last_name")
     def therapist_name(self, obj: Client) -> str:
-        return obj.therapist.get_full_name() or obj.therapist.get_username()
+        return person_name(obj.therapist)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
         initial = super().get_changeform_initial_data(request)
@@ -304,12 +307,14 @@ class ClientAdmin(ScopedModelAdmin):
 class ConsentRecordAdmin(ScopedModelAdmin):
     """The consent log: read-only, because it is the practice's evidence."""
 
-    list_display = ["client", "channel", "given", "at", "source", "recorded_by"]
+    list_display = ["client", "channel", "given", "at", "source", "recorded_by_name"]
     list_filter = ["channel", "given"]
     search_fields = ["client__first_name", "client__last_name", "client__email"]
     autocomplete_fields = ["client"]
     list_select_related = ["client", "recorded_by"]
     date_hierarchy = "at"
+
+    recorded_by_name = person_column("recorded_by", _("recorded by"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -325,9 +330,11 @@ class ConsentRecordAdmin(ScopedModelAdmin):
 class ErasureRecordAdmin(ScopedModelAdmin):
     """The erasure log: owners only, read-only; it names no client."""
 
-    list_display = ["at", "client_number", "erased_by", "practice"]
+    list_display = ["at", "client_number", "erased_by_name", "practice"]
     list_select_related = ["erased_by", "practice"]
-    readonly_fields = ["at", "practice", "client_number", "erased_by", "counts"]
+    readonly_fields = ["at", "practice", "client_number", "erased_by_name", "counts"]
+
+    erased_by_name = person_column("erased_by", _("erased by"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

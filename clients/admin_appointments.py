@@ -32,9 +32,10 @@ from clients.models import (
     PlannedAssignment,
     QuestionnairePlan,
 )
-from practice.admin import ScopedModelAdmin
+from practice.admin import PersonFilter, ScopedModelAdmin, person_column
 from practice.mail.models import OutboundEmail
 from practice.models import Practice
+from practice.people import person_name
 
 __all__ = ["AppointmentAdmin", "QuestionnairePlanAdmin"]
 
@@ -194,7 +195,7 @@ SERVER_MANAGED = [
     "reminders_sent",
     "emails_sent",
     "sequence",
-    "booked_by",
+    "booked_by_name",
     "cancelled_at",
     "created_at",
     "updated_at",
@@ -206,7 +207,7 @@ class AppointmentAdmin(ScopedModelAdmin):
     form = AppointmentForm
     list_display = ["when", "client", "therapist_name", "kind", "duration_minutes", "status", "reminders_sent"]
     list_display_links = ["when"]
-    list_filter = [WhenFilter, "status", "kind", ("therapist", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [WhenFilter, "status", "kind", ("therapist", PersonFilter)]
     search_fields = ["client__first_name", "client__last_name", "client__preferred_name", "client__email"]
     list_select_related = ["client__practice", "therapist"]
     date_hierarchy = "starts_at"
@@ -232,7 +233,9 @@ class AppointmentAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("therapist"), ordering="therapist__last_name")
     def therapist_name(self, obj: Appointment) -> str:
-        return obj.therapist.get_full_name() or obj.therapist.get_username()
+        return person_name(obj.therapist)
+
+    booked_by_name = person_column("booked_by", _("booked by"))
 
     @admin.display(description=_("next reminder"))
     def next_reminder(self, obj: Appointment) -> str:
@@ -444,9 +447,16 @@ class QuestionnairePlanAdmin(ScopedModelAdmin):
     search_fields = ["client__first_name", "client__last_name", "client__email", "instrument__title"]
     list_select_related = ["client", "instrument"]
     autocomplete_fields = ["client"]
-    fields = ["client", "instrument", ("hours", "timing"), *QuestionnairePlan.SENDING_FIELDS]
-    readonly_fields = ["created_by", "created_at"]
+    fields = [
+        "client",
+        "instrument",
+        ("hours", "timing"),
+        *("created_by_name" if name == "created_by" else name for name in QuestionnairePlan.SENDING_FIELDS),
+    ]
+    readonly_fields = ["created_by_name", "created_at"]
     inlines = [PlannedAssignmentInline]
+
+    created_by_name = person_column("created_by", _("created by"))
 
     @admin.display(description=_("when"))
     def timing_label(self, obj: QuestionnairePlan) -> str:

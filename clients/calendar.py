@@ -15,6 +15,7 @@ import icalendar
 from django.utils import timezone
 
 from clients import wallclock
+from practice.people import person_name
 
 if TYPE_CHECKING:
     from clients.models import Appointment
@@ -39,8 +40,7 @@ def location_of(appointment: Appointment) -> str:
 
 
 def therapist_name(appointment: Appointment) -> str:
-    user = appointment.therapist
-    return user.get_full_name() or user.get_username()
+    return person_name(appointment.therapist)
 
 
 def invitation_times(appointment: Appointment) -> tuple[datetime.datetime, datetime.datetime]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from clients import wallclock
 from practice.mail import emails, outbox
 from practice.mail.models import EmailKind
+from practice.people import person_name
 from practice.tokens import read_id, sign_id
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ def read_stop_token(token: str) -> int | None:
 
 def stop_url(client: Client) -> str:
     return settings.TANDEM_SITE_URL + reverse("clients:stop_questionnaires", args=[stop_token(client)])
-
-
-def _staff_name(user) -> str:
-    return (user.get_full_name() or user.get_username()) if user else ""
 
 
 def _local(moment, client: Client):
@@ -80,7 +77,7 @@ def _queue_to_client(assignment: Assignment, client: Client, name: str, key: str
         kind=kind,
         context={
             "client_name": client.preferred_name or client.first_name,
-            "therapist_name": _staff_name(client.therapist),
+            "therapist_name": person_name(client.therapist),
             "link": outbox.LINK_PLACEHOLDER,
             "expires": _local(assignment.expires_at, client),
             "message": assignment.message,
@@ -113,7 +110,7 @@ def _to_therapist(client: Client, name: str, key: str, admin_path: str) -> Outbo
         to=therapist.email,
         key=key,
         kind=EmailKind.NOTIFICATION,
-        context={"recipient_name": therapist.get_short_name() or _staff_name(therapist), "admin_url": admin_path},
+        context={"recipient_name": therapist.get_short_name() or person_name(therapist), "admin_url": admin_path},
     )
 
 

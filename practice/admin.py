@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
@@ -11,6 +13,26 @@ from django.utils.translation import gettext_lazy as _
 
 from practice.managers import staff_for_user
 from practice.models import Membership, Practice
+from practice.people import PersonChoiceField, person_name
+
+
+def staff_choices(user) -> models.QuerySet:
+    """The staff ``user`` may pick (see ``staff_for_user``), in the order of their names."""
+    return staff_for_user(user).order_by("first_name", "last_name", "username")
+
+
+def person_column(field: str, description: str) -> Callable[[admin.ModelAdmin, models.Model], str]:
+    """A list column or read-only field naming the member of staff in ``field`` ("Uma Okafor"), not their username.
+
+    Assign it in the admin class (``recorded_by_name = person_column("recorded_by", _("recorded by"))``) and list
+    that name instead of the field's.
+    """
+
+    @admin.display(description=description, ordering=f"{field}__last_name")
+    def column(model_admin: admin.ModelAdmin, obj: models.Model) -> str:
+        return person_name(getattr(obj, field)) or "—"
+
+    return column
 
 
 class ScopedModelAdmin(admin.ModelAdmin):
@@ -44,12 +66,18 @@ class ScopedModelAdmin(admin.ModelAdmin):
             raise Http404(_("Not found."))
         return obj
 
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """Staff are chosen by name: "Uma Okafor", not "uma@demo"."""
+        if db_field.remote_field.model is get_user_model():
+            kwargs.setdefault("form_class", PersonChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_field_queryset(self, db, db_field, request: HttpRequest):
         if db_field.name in self.unscoped_foreign_keys:
             return super().get_field_queryset(db, db_field, request)
         related = db_field.remote_field.model
         if related is get_user_model():
-            return staff_for_user(request.user)
+            return staff_choices(request.user)
         queryset = related._default_manager.using(db).all()
         if not hasattr(queryset, "for_user"):
             raise ImproperlyConfigured(
@@ -65,7 +93,7 @@ class PersonFilter(admin.RelatedOnlyFieldListFilter):
     def field_choices(self, field, request: HttpRequest, model_admin):
         choices = super().field_choices(field, request, model_admin)
         people = get_user_model()._default_manager.filter(pk__in=[pk for pk, _label in choices])
-        names = {person.pk: person.get_full_name() or person.get_username() for person in people}
+        names = {person.pk: person_name(person) for person in people}
         return sorted(((pk, names.get(pk, label)) for pk, label in choices), key=lambda choice: choice[1])
 
 
@@ -80,8 +108,13 @@ class MembershipInline(admin.TabularInline):
 
     def get_field_queryset(self, db, db_field, request: HttpRequest):
         if db_field.name == "user":
-            return staff_for_user(request.user)
+            return staff_choices(request.user)
         return super().get_field_queryset(db, db_field, request)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "user":
+            kwargs.setdefault("form_class", PersonChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Practice)
@@ -105,7 +138,9 @@ class PracticeAdmin(ScopedModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedModelAdmin):
-    list_display = ["user", "practice", "role", "created_at"]
+    list_display = ["person", "practice", "role", "created_at"]
     list_filter = [("practice", admin.RelatedOnlyFieldListFilter), "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "practice"]
+
+    person = person_column("user", _("person"))

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from practice.managers import MembershipQuerySet, PracticeQuerySet
+from practice.people import person_name
 
 
 def validate_time_zone(value: str) -> None:
@@ -86,7 +87,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()}, {self.practice})"
+        return f"{person_name(self.user)} ({self.get_role_display()}, {self.practice})"
 
 
 #: The auth group that carries each role's permissions (created by migrations).

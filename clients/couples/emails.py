@@ -9,6 +9,7 @@ from assessments.hooks import get_hooks
 from clients.emails import stop_url
 from practice.mail import emails, outbox
 from practice.mail.models import EmailKind
+from practice.people import person_name
 
 SUMMARY_PERSONALISER = "clients.couple_summary"
 
@@ -29,7 +30,7 @@ def joint_summary_shared(couple_assignment) -> int:
             kind=EmailKind.NOTIFICATION,
             context={
                 "client_name": partner.preferred_name or partner.first_name,
-                "therapist_name": (partner.therapist.get_full_name() or partner.therapist.get_username()),
+                "therapist_name": person_name(partner.therapist),
                 "link": outbox.LINK_PLACEHOLDER,
                 "stop_url": stop,
             },

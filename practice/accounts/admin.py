@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from practice.accounts.enrolment import enrolment_link_issue
 from practice.accounts.lockout import account_unlock
 from practice.accounts.models import AccountLock, EnrolmentLink
-from practice.admin import ScopedModelAdmin
+from practice.admin import ScopedModelAdmin, person_column
 from practice.models import Membership, Role
+from practice.people import person_name
 
 
 def _is_owner(user) -> bool:
@@ -66,9 +67,12 @@ class EnrolmentLinkAdmin(ScopedModelAdmin):
     """Owners send a colleague a new two-factor enrolment link (a lost phone, an email that never came); it
     goes to the colleague's own address, never to the owner."""
 
-    list_display = ["user", "created_at", "expires_at", "used_at", "issued_by"]
+    list_display = ["person", "created_at", "expires_at", "used_at", "issued_by_name"]
     fields = ["user"]
     list_select_related = ["user", "issued_by"]
+
+    person = person_column("user", _("for"))
+    issued_by_name = person_column("issued_by", _("sent by"))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_owner(request.user)
@@ -93,11 +97,13 @@ class EnrolmentLinkAdmin(ScopedModelAdmin):
             self.message_user(
                 request,
                 _("%(person)s has no practice or email address to send it to: run enrolment_link on the server.")
-                % {"person": obj.user},
+                % {"person": person_name(obj.user)},
                 messages.WARNING,
             )
         else:
-            self.message_user(request, _("An enrolment link is on its way to %(person)s.") % {"person": obj.user})
+            self.message_user(
+                request, _("An enrolment link is on its way to %(person)s.") % {"person": person_name(obj.user)}
+            )
 
     def log_addition(self, request, obj, message):
         return None  # the link is logged by its row; the admin's log would repeat it

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from practice.accounts.models import AccountLock
+from practice.people import person_name
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def _tell_owners(lock: AccountLock) -> None:
             kind=EmailKind.NOTIFICATION,
             context={
                 "recipient_name": owner.user.get_short_name() or owner.user.get_username(),
-                "person": user.get_full_name() or user.get_username(),
+                "person": person_name(user),
                 "failures": lock.failures,
                 "admin_url": url,
             },

@@ -13,7 +13,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from practice.admin import ScopedModelAdmin
+from practice.admin import ScopedModelAdmin, person_column
 from practice.managers import practice_ids_for
 from practice.newsletter import campaigns
 from practice.newsletter.models import BlogFeed, Campaign, CampaignStatus, FeedPost, FeedStatus, Subscriber
@@ -35,7 +35,8 @@ EDITABLE_CAMPAIGN_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
 class CampaignAdmin(ScopedModelAdmin):
     """Write a newsletter, preview and test it, then send or schedule it; follow the counts as it goes."""
 
-    list_display = ["subject", "status", "send_at", "counts_summary"]
+    list_display = ["subject", "status", "send_at", "counts_summary", "written_by"]
+    list_select_related = ["created_by"]
     list_filter = ["status"]
     search_fields = ["subject"]
     fields = ["practice", "subject", "preheader", "body_markdown", "send_at"]
@@ -69,6 +70,8 @@ class CampaignAdmin(ScopedModelAdmin):
             date.attrs["aria-label"] = _("Send on (date)")
             time.attrs["aria-label"] = _("Send at (time)")
         return field
+
+    written_by = person_column("created_by", _("written by"))
 
     @admin.display(description=_("recipients"))
     def counts_summary(self, obj: Campaign) -> str:

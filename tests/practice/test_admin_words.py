@@ -30,3 +30,39 @@ def test_the_outbox_is_called_sent_emails_under_email(client, tess):
     listing = client.get(reverse("admin:mail_outboundemail_changelist")).content.decode()
     assert "<h1>Sent emails</h1>" in listing and "0 sent emails" in listing
     assert "outbox" not in listing.lower().replace("outboundemail", "")
+
+
+def cell(html: str, field: str) -> str:
+    """The text of the first read-only cell or row of ``field`` on a change page (inline or not)."""
+    found = re.search(rf'class="[^"]*field-{field}[^"]*">(.*?)</(?:td|div)>', html, re.S)
+    assert found, f"no {field} on the page"
+    return re.sub(r"<[^>]+>", " ", found.group(1))
+
+
+def test_the_therapist_dropdown_names_people_not_usernames(client, tess, uma):
+    client.force_login(tess)
+    html = client.get(reverse("admin:clients_client_add")).content.decode()
+    dropdown = html[html.index('name="therapist"') : html.index("</select>", html.index('name="therapist"'))]
+    options = re.findall(r"<option value=\"(\d+)\"[^>]*>(.*?)</option>", dropdown)
+    assert sorted(options) == sorted([(str(tess.pk), "Tess Harper"), (str(uma.pk), "Uma Okafor")])
+
+
+def test_the_consent_history_says_who_recorded_it_by_name(client, tess, cara):
+    from clients.models import Channel
+    from clients.services import consent_set
+
+    consent_set(client=cara, channel=Channel.QUESTIONNAIRES, given=True, source="on the phone", recorded_by=tess)
+    client.force_login(tess)
+    page = client.get(reverse("admin:clients_client_change", args=[cara.pk])).content.decode()
+    assert "Tess Harper" in cell(page, "recorded_by_name")
+    listing = client.get(reverse("admin:clients_consentrecord_changelist")).content.decode()
+    assert "Tess Harper" in cell(listing, "recorded_by_name")
+
+
+def test_an_assignment_says_who_assigned_it_by_name(client, tess, uma, fiona, make_version):
+    from assessments import assignments
+
+    assignment = assignments.assignment_create(version=make_version(), respondent=fiona, assigned_by=uma)
+    client.force_login(uma)
+    page = client.get(reverse("admin:assessments_assignment_change", args=[assignment.pk])).content.decode()
+    assert "Uma Okafor" in cell(page, "assigned_by_name")
