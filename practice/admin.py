@@ -51,6 +51,65 @@ class ScopedModelAdmin(admin.ModelAdmin):
             raise ImproperlyConfigured(f"{self.model.__name__}'s queryset has no for_user(); it cannot be scoped.")
         return queryset.for_user(request.user)
 
+    def only_practice(self, request: HttpRequest) -> Practice | None:
+        """The one practice the user works in, which every row they add belongs to; None if they choose.
+
+        Superusers and people in several practices choose (among those ``for_user`` gives them); someone
+        in none gets the field too, with nothing to choose, so the form refuses to save.
+        """
+        if request.user.is_superuser:
+            return None
+        if "_only_practice" not in request.__dict__:
+            practices = list(Practice.objects.for_user(request.user)[:2])
+            request.__dict__["_only_practice"] = practices[0] if len(practices) == 1 else None
+        return request.__dict__["_only_practice"]
+
+    def _practice_is_set(self, request: HttpRequest) -> bool:
+        """Whether the practice field is left off this user's forms and lists, and set for them."""
+        has_field = any(field.name == "practice" for field in self.model._meta.concrete_fields)
+        return has_field and self.only_practice(request) is not None
+
+    def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._practice_is_set(request):
+            return fieldsets
+
+        def without(fields):
+            kept = []
+            for field in fields:
+                if isinstance(field, (list, tuple)):
+                    field = [name for name in field if name != "practice"]
+                    if field:
+                        kept.append(tuple(field) if len(field) > 1 else field[0])
+                elif field != "practice":
+                    kept.append(field)
+            return kept
+
+        return [(name, {**options, "fields": without(options["fields"])}) for name, options in fieldsets]
+
+    def get_form(self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs):
+        """A new row gets the user's one practice before it is validated (a posted practice is not a field)."""
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._practice_is_set(request) or "practice" in form.base_fields:
+            return form
+        practice = self.only_practice(request)
+
+        class InTheirPractice(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if self.instance.practice_id is None:
+                    self.instance.practice = practice
+
+        InTheirPractice.__name__ = form.__name__
+        return InTheirPractice
+
+    def get_list_display(self, request: HttpRequest):
+        """No practice column for someone who works in one practice: it would say the same on every row."""
+        columns = super().get_list_display(request)
+        if self._practice_is_set(request):
+            return [column for column in columns if column != "practice"]
+        return columns
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, object]:
         """A new row belongs to the user's practice when they have exactly one."""
         initial = super().get_changeform_initial_data(request)

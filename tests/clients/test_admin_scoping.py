@@ -171,6 +171,49 @@ def test_therapist_can_only_file_clients_under_themselves(browse, cast):
     assert not Client.objects.filter(email="nadia@example.net").exists()
 
 
+def client_form(therapist, **fields) -> dict:
+    return {
+        "therapist": therapist.pk,
+        "first_name": "Nadia",
+        "last_name": "Quill",
+        "email": "nadia@example.net",
+        "status": "active",
+        **CLIENT_INLINES,
+        **fields,
+    }
+
+
+def test_a_therapist_in_one_practice_neither_sees_nor_chooses_the_practice(browse, cast):
+    harbour = cast["uma"].practice_memberships.get().practice
+    elsewhere = cast["otto"].practice_memberships.get().practice
+    browser = browse("uma")
+    form = browser.get(reverse("admin:clients_client_add")).content.decode()
+    assert 'name="practice"' not in form and "Harbour Light" not in form
+    response = browser.post(reverse("admin:clients_client_add"), client_form(cast["uma"], practice=elsewhere.pk))
+    assert response.status_code == 302
+    assert Client.objects.get(email="nadia@example.net").practice == harbour  # the forged id is not read
+
+
+def test_someone_in_several_practices_chooses_among_their_own_only(browse, cast, make_practice, make_staff):
+    from practice.models import Membership, Role
+
+    harbour = cast["tess"].practice_memberships.get().practice
+    elsewhere = cast["otto"].practice_memberships.get().practice
+    annexe = make_practice("Harbour Annexe")
+    pia = make_staff("pia", harbour, Role.OWNER, first_name="Pia", last_name="Lind")
+    Membership.objects.create(practice=annexe, user=pia, role=Role.OWNER)
+    browser = browse("anonymous")
+    browser.force_login(pia)
+    form = browser.get(reverse("admin:clients_client_add")).content.decode()
+    dropdown = form[form.index('name="practice"') : form.index("</select>", form.index('name="practice"'))]
+    assert "Harbour Light" in dropdown and "Harbour Annexe" in dropdown and "Elsewhere" not in dropdown
+    response = browser.post(reverse("admin:clients_client_add"), client_form(pia, practice=elsewhere.pk))
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not Client.objects.filter(email="nadia@example.net").exists()
+    browser.post(reverse("admin:clients_client_add"), client_form(pia, practice=annexe.pk))
+    assert Client.objects.get(email="nadia@example.net").practice == annexe
+
+
 def test_client_cannot_be_moved_into_another_practice(browse, cast):
     elsewhere = cast["otto"].practice_memberships.get().practice
     cara = cast["cara"]
@@ -186,7 +229,7 @@ def test_client_cannot_be_moved_into_another_practice(browse, cast):
             **CLIENT_INLINES,
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 302  # saved, the posted practice not read: Tess has only her own
     cara.refresh_from_db()
     assert cara.practice_id != elsewhere.pk
 

@@ -455,12 +455,13 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
-def test_a_therapist_can_create_a_draft(client, uma, harbour):
+def test_a_therapist_can_create_a_draft_in_her_practice_without_choosing_it(client, uma, harbour, elsewhere):
     client.force_login(uma)
+    assert 'name="practice"' not in client.get(reverse("admin:newsletter_campaign_add")).content.decode()
     response = client.post(
         reverse("admin:newsletter_campaign_add"),
         {
-            "practice": harbour.pk,
+            "practice": elsewhere.pk,  # forged: not a field of her form, so it is not read
             "subject": "Autumn news",
             "preheader": "",
             "body_markdown": "Hello",
