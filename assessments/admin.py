@@ -579,6 +579,30 @@ class ScaleAdmin(ContentAdmin):
 class RespondentScopedAdmin(ForUserAdmin):
     """Rows about respondents the host's hooks let this user see."""
 
+    #: Read-only fields for whoever the host says may see them (``sees_technical_details``): a collapsed
+    #: "Technical details" section at the end of a row's page; nobody else sees them.
+    technical_fields: tuple[str, ...] = ()
+
+    def shows_technical_details(self, request: HttpRequest, obj) -> bool:
+        if obj is None or not self.technical_fields:
+            return False
+        cache = request.__dict__.setdefault("_technical_details", {})
+        key = (self.model._meta.label, obj.pk)
+        if key not in cache:
+            cache[key] = get_hooks().sees_technical_details(request.user, obj.respondent_id)
+        return cache[key]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.shows_technical_details(request, obj):
+            technical = {"fields": list(self.technical_fields), "classes": ["collapse"]}
+            fieldsets = [*fieldsets, (_("Technical details"), technical)]
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, *(name for name in self.technical_fields if name not in readonly)]
+
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # records of care: erasure is its own, audited, process
 
@@ -606,11 +630,19 @@ class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
         (None, {"fields": ["respondent", "version", "status", "note", "scores"]}),
         (_("Timeline"), {"fields": ["timeline"]}),
         (_("Settings"), {"fields": ["message", "release_scores", "assigned_by_name", "schedule"]}),
-        (_("Emails"), {"fields": ["invitations_sent", "reminders_sent", "link_issued_at"]}),
+        (_("Emails"), {"fields": ["invitations_sent", "link_issued_at"]}),
     ]
+    technical_fields = ("reminders_sent", "next_reminder_at", "last_page", "question_order_seed", "working_links")
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
-        return [name for _title, options in self.fieldsets for name in options["fields"]]
+        shown = [name for _title, options in self.fieldsets for name in options["fields"]]
+        return [*shown, *self.technical_fields]
+
+    @admin.display(description=_("working private links"))
+    def working_links(self, obj: Assignment) -> str:
+        """How many links work now and when each was issued; never their hashes."""
+        issued = [timezone.localtime(link.issued_at) for link in obj.links.order_by("issued_at")]
+        return ", ".join(f"{moment:%d %b %Y, %H:%M}" for moment in issued) or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # assigned from the respondent's page, where consent is checked

@@ -43,6 +43,11 @@ class DefaultHooks:
             return f"user:{user.pk}"
         return ""
 
+    def sees_technical_details(self, user: Any, respondent_id: Any) -> bool:
+        """Whether ``user`` is shown the technical details (reminder slots, saved page, question order) of rows
+        about this respondent, in a collapsed section of their admin pages. Default: superusers only."""
+        return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))
+
     def instrument_owners_for_user(self, user: Any) -> Any:
         """The owners (``ASSESSMENTS_OWNER_MODEL`` rows, or their ids, or a subquery of ids) ``user`` acts for.
 

@@ -194,7 +194,6 @@ SERVER_MANAGED = [
     "next_reminder",
     "reminders_sent",
     "emails_sent",
-    "sequence",
     "booked_by_name",
     "cancelled_at",
     "created_at",
@@ -222,6 +221,7 @@ class AppointmentAdmin(ScopedModelAdmin):
         (_("Status and emails"), {"fields": SERVER_MANAGED}),
     ]
     readonly_fields = SERVER_MANAGED
+    technical_fields = ("uid", "sequence")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/clients/appointment/change_form.html"
     change_list_template = "admin/clients/appointment/change_list.html"

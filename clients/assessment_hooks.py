@@ -54,6 +54,15 @@ class TandemHooks(DefaultHooks):
             return f"practice:{practices[0]}"
         return super().reliability_scope(user)
 
+    def sees_technical_details(self, user: Any, respondent_id: Any) -> bool:
+        """The owners of the client's practice (and superusers); never a therapist."""
+        from practice.managers import is_owner
+
+        if getattr(user, "is_superuser", False):
+            return super().sees_technical_details(user, respondent_id)
+        practice_id = Client.objects.filter(pk=respondent_id).values_list("practice_id", flat=True).first()
+        return practice_id is not None and is_owner(user, practice_id=practice_id)
+
     def instrument_owners_for_user(self, user: Any):
         """Every member of a practice sees its instruments; the role's permissions decide who authors."""
         from practice.managers import practice_ids_for

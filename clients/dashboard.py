@@ -27,7 +27,7 @@ from clients.admin_appointments import appointments_panel, calendar_bounds
 from clients.assessment_hooks import review_panel
 from clients.models import Appointment, AppointmentStatus, Client, ClientStatus
 from practice.mail.models import EmailStatus, OutboundEmail
-from practice.managers import practice_ids_for
+from practice.managers import is_owner
 from practice.newsletter.models import Subscriber, SubscriberStatus
 
 ROWS = 6
@@ -198,14 +198,10 @@ def not_seen_panel(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
-def _is_owner(user) -> bool:
-    return user.is_superuser or practice_ids_for(user, owner_only=True).exists()
-
-
 def practice_panel(request: HttpRequest) -> dict[str, Any] | None:
     """Owners: the practice's figures, each a link to its list."""
     user = request.user
-    if not _is_owner(user):
+    if not is_owner(user):
         return None
     month_ago = timezone.now() - timedelta(days=30)
     clients = reverse("admin:clients_client_changelist")
@@ -234,7 +230,7 @@ def practice_panel(request: HttpRequest) -> dict[str, Any] | None:
 def mail_panel(request: HttpRequest) -> dict[str, Any] | None:
     """Owners: how the practice's email is doing (the alert above says when sending is paused)."""
     user = request.user
-    if not _is_owner(user):
+    if not is_owner(user):
         return None
     week_ago = timezone.now() - timedelta(days=7)
     emails = OutboundEmail.objects.for_user(user)

@@ -11,7 +11,7 @@ from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from practice.managers import staff_for_user
+from practice.managers import is_owner, staff_for_user
 from practice.models import Membership, Practice
 from practice.people import PersonChoiceField, person_name
 
@@ -35,6 +35,19 @@ def person_column(field: str, description: str) -> Callable[[admin.ModelAdmin, m
     return column
 
 
+def _without(fields, names: set[str]) -> list:
+    """A fieldset's fields without ``names``, rows of several fields kept together."""
+    kept = []
+    for field in fields:
+        if isinstance(field, (list, tuple)):
+            row = [name for name in field if name not in names]
+            if row:
+                kept.append(tuple(row) if len(row) > 1 else row[0])
+        elif field not in names:
+            kept.append(field)
+    return kept
+
+
 class ScopedModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose every queryset goes through the model's ``for_user``.
 
@@ -44,6 +57,10 @@ class ScopedModelAdmin(admin.ModelAdmin):
 
     #: Foreign keys whose choices are not practice data (e.g. a content type).
     unscoped_foreign_keys: tuple[str, ...] = ()
+
+    #: Read-only fields only an owner needs (keys, Message-IDs, leases): on a row's page, owners of its practice
+    #: and superusers find them in a collapsed "Technical details" section at the end; therapists never see them.
+    technical_fields: tuple[str, ...] = ()
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         queryset = super().get_queryset(request)
@@ -69,23 +86,37 @@ class ScopedModelAdmin(admin.ModelAdmin):
         has_field = any(field.name == "practice" for field in self.model._meta.concrete_fields)
         return has_field and self.only_practice(request) is not None
 
+    def shows_technical_details(self, request: HttpRequest, obj: models.Model | None) -> bool:
+        """Whether the user owns the practice this row belongs to (or is a superuser)."""
+        if obj is None or obj.pk is None or not self.technical_fields:
+            return False
+        if request.user.is_superuser:
+            return True
+        cache = request.__dict__.setdefault("_technical_details", {})
+        if obj.pk not in cache:
+            path = getattr(self.model._default_manager.all(), "practice_path", "practice")
+            practice_id = self.model._default_manager.filter(pk=obj.pk).values_list(path, flat=True).first()
+            cache[obj.pk] = practice_id is not None and is_owner(request.user, practice_id=practice_id)
+        return cache[obj.pk]
+
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None):
         fieldsets = super().get_fieldsets(request, obj)
-        if not self._practice_is_set(request):
-            return fieldsets
+        left_off = set(self.technical_fields)
+        if self._practice_is_set(request):
+            left_off.add("practice")
+        if left_off:
+            fieldsets = [
+                (name, {**options, "fields": _without(options["fields"], left_off)}) for name, options in fieldsets
+            ]
+            fieldsets = [(name, options) for name, options in fieldsets if options["fields"]]
+        if self.shows_technical_details(request, obj):
+            technical = {"fields": list(self.technical_fields), "classes": ["collapse"]}
+            fieldsets = [*fieldsets, (_("Technical details"), technical)]
+        return fieldsets
 
-        def without(fields):
-            kept = []
-            for field in fields:
-                if isinstance(field, (list, tuple)):
-                    field = [name for name in field if name != "practice"]
-                    if field:
-                        kept.append(tuple(field) if len(field) > 1 else field[0])
-                elif field != "practice":
-                    kept.append(field)
-            return kept
-
-        return [(name, {**options, "fields": without(options["fields"])}) for name, options in fieldsets]
+    def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, *(name for name in self.technical_fields if name not in readonly)]
 
     def get_form(self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs):
         """A new row gets the user's one practice before it is validated (a posted practice is not a field)."""

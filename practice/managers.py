@@ -30,6 +30,18 @@ def practice_ids_for(user: AbstractBaseUser | AnonymousUser | None, *, owner_onl
     return memberships.values("practice_id")
 
 
+def is_owner(user: AbstractBaseUser | AnonymousUser | None, *, practice_id: int | None = None) -> bool:
+    """Superusers, and owners: of ``practice_id`` when it is given, else of any practice."""
+    if not _is_signed_in(user):
+        return False
+    if user.is_superuser:
+        return True
+    owned = practice_ids_for(user, owner_only=True)
+    if practice_id is not None:
+        owned = owned.filter(practice_id=practice_id)
+    return owned.exists()
+
+
 class PracticeQuerySet(models.QuerySet):
     def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> PracticeQuerySet:
         if not _is_signed_in(user):

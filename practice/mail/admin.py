@@ -60,18 +60,26 @@ class OutboundEmailAdmin(ScopedModelAdmin):
         "to_email",
         "subject",
         "status",
-        "attempts",
         "last_error",
         "due_at",
         "sent_at",
-        "message_id",
-        "idempotency_key",
-        "resend_if_lost",
         "created_at",
         "rendered_text",
         "rendered_html",
     ]
     fields = readonly_fields
+    technical_fields = (
+        "message_id",
+        "idempotency_key",
+        "attempts",
+        "resend_if_lost",
+        "batch",
+        "personaliser",
+        "personalise_id",
+        "lease_token",
+        "lease_expires_at",
+        "transmitting_since",
+    )
     change_list_template = "admin/mail/outboundemail/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
