@@ -24,6 +24,7 @@ permanent failures, so nobody gets two.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import re
@@ -42,7 +43,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import Exists, F, Min
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -589,22 +590,34 @@ def _start_transmitting(row: OutboundEmail, token: str) -> str | None:
 
     One conditional UPDATE, the last statement before the message goes: our lease must be live, its batch
     neither paused nor cancelled, its address not suppressed, and (when its personaliser gives a
-    ``still_wanted`` queryset) its object still wanted. The subqueries name constants, so the statement
-    stays on the outbox row. When it matches nothing, ``_refused`` says why and settles the row.
+    ``still_wanted`` queryset) its object still wanted. When it matches nothing, ``_refused`` says why and
+    settles the row.
     """
     now = timezone.now()
     lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
-    held = OutboundEmail.objects.filter(
-        pk=row.pk, status=EmailStatus.SENDING, lease_token=token, lease_expires_at__gt=now
-    ).filter(~Exists(Suppression.objects.filter(practice_id=row.practice_id, email=row.to_email)))
-    if row.batch_id is not None:
-        held = held.filter(~Exists(Batch.objects.filter(pk=row.batch_id, status__in=STOPPED)))
-    wanted = hooks.still_wanted(row.personaliser) if row.personaliser else None
-    if wanted is not None:
-        held = held.filter(Exists(wanted.filter(pk=row.personalise_id)))
+    held = _still_wanted_rows(token, row.personaliser).filter(pk=row.pk, lease_expires_at__gt=now)
     if held.update(transmitting_since=now, lease_expires_at=lease):
         return None
-    return _refused(row, token, now, wanted)
+    return _refused(row, token, now, hooks.still_wanted(row.personaliser) if row.personaliser else None)
+
+
+@functools.lru_cache(maxsize=64)
+def _still_wanted_rows(token: str, personaliser: str):
+    """The rows of one claim that may still go, as a queryset built once per claim and kind of message.
+
+    Its subqueries refer to the outer row (``OuterRef``), so only the row's id and the time are added per
+    message: building the three subqueries anew for every message cost more than sending it
+    (``bench/newsletter.py``). The conditions are evaluated by the database when each UPDATE runs, so the
+    check is as fresh as before. A queryset is never evaluated here, only cloned, so sharing it is safe.
+    """
+    rows = OutboundEmail.objects.filter(status=EmailStatus.SENDING, lease_token=token).filter(
+        ~Exists(Suppression.objects.filter(practice_id=OuterRef("practice_id"), email=OuterRef("to_email"))),
+        ~Exists(Batch.objects.filter(pk=OuterRef("batch_id"), status__in=STOPPED)),
+    )
+    wanted = hooks.still_wanted(personaliser) if personaliser else None
+    if wanted is not None:
+        rows = rows.filter(Exists(wanted.filter(pk=OuterRef("personalise_id"))))
+    return rows
 
 
 def _refused(row: OutboundEmail, token: str, now: datetime, wanted) -> str:

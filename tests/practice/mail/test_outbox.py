@@ -450,3 +450,34 @@ def test_a_permanent_refusal_at_the_data_stage_fails_the_message_for_good(harbou
     assert outbox.drain().sent == 0  # a permanent failure is never picked up again
     assert smtp.messages == []
     assert not Suppression.objects.exists()  # the address is fine; the message was refused
+
+
+def test_a_claim_walks_the_waiting_rows_in_due_order_through_an_index(postgres, harbour):
+    """A large campaign's rows are claimed a batch at a time without sorting them all (a partial index)."""
+    now = timezone.now()
+    rows = [
+        OutboundEmail(
+            practice=harbour,
+            idempotency_key=f"test:claim:{i}",
+            kind="newsletter",
+            to_email=f"reader{i}@example.net",
+            subject="News",
+            body_text="Plain text",
+            message_id=f"<claim{i}@example.net>",
+            due_at=now - timedelta(seconds=i),
+        )
+        for i in range(3000)
+    ]
+    OutboundEmail.objects.bulk_create(rows)
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows[::2]]).update(status=EmailStatus.SENT)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE practice_outboundemail")
+        sql, params = (
+            outbox._due(now).select_for_update(skip_locked=True, of=("self",)).only("pk")[:50].query.sql_with_params()
+        )
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "outbox_due_idx" in plan and "Sort" not in plan, plan
+    _token, claimed = outbox.claim(50, now)
+    assert [row.due_at for row in claimed] == sorted(row.due_at for row in claimed)
+    assert claimed[0].due_at == min(r.due_at for r in rows[1::2])  # the longest waiting first
