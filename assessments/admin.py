@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from assessments import assignments, exports, results, services
+from assessments import app_settings, assignments, exports, results, services
 from assessments.admin_assignment import AssignmentPageMixin
 from assessments.admin_reliability import ReliabilityAdminMixin
 from assessments.document import ITEM_FIELDS, DocumentError, Problem
@@ -291,7 +291,7 @@ class InstrumentAdmin(InstrumentScopedAdmin):
                 return HttpResponseRedirect(reverse("admin:assessments_instrumentversion_change", args=[version.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Import an instrument"),
+            "title": _("Import a questionnaire"),
             "form": form,
             "problems": problems,
             "opts": self.model._meta,
@@ -583,6 +583,11 @@ class RespondentScopedAdmin(ForUserAdmin):
     #: "Technical details" section at the end of a row's page; nobody else sees them.
     technical_fields: tuple[str, ...] = ()
 
+    @admin.display(description=app_settings.get_respondent_model()._meta.verbose_name, ordering="respondent")
+    def respondent_name(self, obj) -> str:
+        """The respondent as the host names its kind ("client" in a practice), not as "respondent"."""
+        return str(obj.respondent) if obj.respondent_id else "—"
+
     def shows_technical_details(self, request: HttpRequest, obj) -> bool:
         if obj is None or not self.technical_fields:
             return False
@@ -621,13 +626,13 @@ def scores_table(scores: dict) -> str:
 
 @admin.register(Assignment)
 class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
-    list_display = ["respondent", "questionnaire", "status", "sent_at", "expires_at", "completed_at", "flag"]
+    list_display = ["respondent_name", "questionnaire", "status", "sent_at", "expires_at", "completed_at", "flag"]
     list_filter = ["status", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["respondent", "version", "response"]
     date_hierarchy = "send_at"
     actions = ["resend", "extend_week", "cancel"]
     fieldsets = [
-        (None, {"fields": ["respondent", "version", "status", "note", "scores"]}),
+        (None, {"fields": ["respondent_name", "version", "status", "note", "scores"]}),
         (_("Timeline"), {"fields": ["timeline"]}),
         (_("Settings"), {"fields": ["message", "release_scores", "assigned_by_name", "schedule"]}),
         (_("Emails"), {"fields": ["invitations_sent", "link_issued_at"]}),
@@ -716,7 +721,7 @@ class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
 class ResponseAdmin(RespondentScopedAdmin):
     """Responses are read, reviewed and exported; never edited. Every look is in the access log."""
 
-    list_display = ["respondent", "questionnaire", "completed_at", "flagged", "reviewed_at"]
+    list_display = ["respondent_name", "questionnaire", "completed_at", "flagged", "reviewed_at"]
     list_filter = [
         "flagged",
         ("reviewed_at", admin.EmptyFieldListFilter),
@@ -845,11 +850,11 @@ class ResponseAdmin(RespondentScopedAdmin):
 class AccessEventAdmin(RespondentScopedAdmin):
     """The access log: read-only, append-only, because it is the practice's evidence."""
 
-    list_display = ["at", "who", "action", "respondent", "response", "note"]
+    list_display = ["at", "who", "action", "respondent_name", "response", "note"]
     list_filter = ["action"]
     list_select_related = ["respondent", "response", "user"]
     date_hierarchy = "at"
-    readonly_fields = ["at", "who", "action", "respondent", "response", "note"]
+    readonly_fields = ["at", "who", "action", "respondent_name", "response", "note"]
 
     @admin.display(description=_("who"), ordering="username")
     def who(self, obj: AccessEvent) -> str:
@@ -865,12 +870,20 @@ class AccessEventAdmin(RespondentScopedAdmin):
 
 @admin.register(AssignmentSchedule)
 class AssignmentScheduleAdmin(RespondentScopedAdmin):
-    list_display = ["respondent", "instrument", "every_weeks", "occurrences", "max_occurrences", "next_at", "active"]
+    list_display = [
+        "respondent_name",
+        "instrument",
+        "every_weeks",
+        "occurrences",
+        "max_occurrences",
+        "next_at",
+        "active",
+    ]
     list_filter = ["active"]
     list_select_related = ["respondent", "instrument"]
     actions = ["stop"]
     readonly_fields = [
-        "respondent",
+        "respondent_name",
         "instrument",
         "every_weeks",
         "max_occurrences",

@@ -11,7 +11,7 @@ from assessments.services import MAX_IMPORT_BYTES
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("Instrument file"),
+        label=_("Questionnaire file"),
         help_text=_("Our JSON format or a FHIR R4 Questionnaire (JSON), at most 2 MB."),
     )
     publish = forms.BooleanField(label=_("Publish straight away"), required=False)

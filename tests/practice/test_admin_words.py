@@ -66,3 +66,20 @@ def test_an_assignment_says_who_assigned_it_by_name(client, tess, uma, fiona, ma
     client.force_login(uma)
     page = client.get(reverse("admin:assessments_assignment_change", args=[assignment.pk])).content.decode()
     assert "Uma Okafor" in cell(page, "assigned_by_name")
+
+
+def test_assignments_name_the_client_not_the_respondent(client, uma, fiona, make_version):
+    from assessments import assignments
+
+    assignment = assignments.assignment_create(version=make_version(), respondent=fiona, assigned_by=uma)
+    client.force_login(uma)
+    listing = client.get(reverse("admin:assessments_assignment_changelist")).content.decode()
+    assert ">Client</" in listing and "Respondent" not in listing
+    page = client.get(reverse("admin:assessments_assignment_change", args=[assignment.pk])).content.decode()
+    assert "Respondent" not in page and str(fiona) in cell(page, "respondent_name")
+
+
+def test_questionnaires_are_imported_as_questionnaires(client, tess):
+    client.force_login(tess)
+    listing = client.get(reverse("admin:assessments_instrument_changelist")).content.decode()
+    assert "Import a questionnaire" in listing and "instrument" not in re.sub(r"<[^>]+>", "", listing).lower()
