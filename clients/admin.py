@@ -71,9 +71,13 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["version", "status", "sent_at", "expires_at", "completed_at", "reminders_sent"]
+    fields = ["version", "status", "sent_at", "expires_at", "completed_at", "reminders"]
     readonly_fields = fields
     verbose_name_plural = _("questionnaires")
+
+    @admin.display(description=_("reminders sent"))
+    def reminders(self, obj: Assignment) -> int:
+        return obj.reminders_sent
 
     def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
         return False

@@ -83,3 +83,12 @@ def test_questionnaires_are_imported_as_questionnaires(client, tess):
     client.force_login(tess)
     listing = client.get(reverse("admin:assessments_instrument_changelist")).content.decode()
     assert "Import a questionnaire" in listing and "instrument" not in re.sub(r"<[^>]+>", "", listing).lower()
+
+
+def test_a_clients_questionnaires_count_reminders_sent_not_slots(client, uma, fiona, make_version):
+    from assessments import assignments
+
+    assignments.assignment_create(version=make_version(), respondent=fiona, assigned_by=uma)
+    client.force_login(uma)
+    page = client.get(reverse("admin:clients_client_change", args=[fiona.pk])).content.decode()
+    assert "Reminders sent" in page and "slots" not in page
