@@ -103,3 +103,12 @@ def test_the_respondent_model_is_the_practice_client_here():
     from clients.models import Client
 
     assert get_respondent_model() is Client
+
+
+def test_without_a_host_only_superusers_see_technical_details(django_user_model, db):
+    from assessments.hooks import DefaultHooks
+
+    superuser = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    staff = django_user_model.objects.create_user("staff", "staff@example.org", "x", is_staff=True)
+    assert DefaultHooks().sees_technical_details(superuser, 1)
+    assert not DefaultHooks().sees_technical_details(staff, 1)

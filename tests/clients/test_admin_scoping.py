@@ -376,3 +376,10 @@ def test_instrument_lists_and_dropdowns_follow_the_matrix(browse, cast, instrume
     assert [page.status_code for page in pages] == [200, 200, 200]
     bodies = "".join(page.content.decode() for page in pages)
     assert ("Harbour Light check" in bodies) is ("harbour" in INSTRUMENTS_VISIBLE[viewer])
+
+
+def test_a_superuser_chooses_the_practice_of_a_new_client(client, django_user_model, cast):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "x"))
+    form = client.get(reverse("admin:clients_client_add")).content.decode()
+    dropdown = form[form.index('name="practice"') : form.index("</select>", form.index('name="practice"'))]
+    assert "Harbour Light" in dropdown and "Elsewhere Wellbeing" in dropdown
