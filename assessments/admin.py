@@ -855,6 +855,7 @@ class AccessEventAdmin(RespondentScopedAdmin):
     list_select_related = ["respondent", "response", "user"]
     date_hierarchy = "at"
     readonly_fields = ["at", "who", "action", "respondent_name", "response", "note"]
+    fields = readonly_fields
 
     @admin.display(description=_("who"), ordering="username")
     def who(self, obj: AccessEvent) -> str:
@@ -896,6 +897,7 @@ class AssignmentScheduleAdmin(RespondentScopedAdmin):
         "active",
         "ended_reason",
     ]
+    fields = readonly_fields  # nothing is edited here: a schedule changes only by being stopped
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

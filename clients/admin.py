@@ -312,6 +312,8 @@ class ConsentRecordAdmin(ScopedModelAdmin):
     """The consent log: read-only, because it is the practice's evidence."""
 
     list_display = ["client", "channel", "given", "at", "source", "recorded_by_name"]
+    fields = ["client", "channel", "given", "at", "source", "recorded_by_name"]
+    readonly_fields = fields
     list_filter = ["channel", "given"]
     search_fields = ["client__first_name", "client__last_name", "client__email"]
     autocomplete_fields = ["client"]
@@ -337,6 +339,7 @@ class ErasureRecordAdmin(ScopedModelAdmin):
     list_display = ["at", "client_number", "erased_by_name", "practice"]
     list_select_related = ["erased_by", "practice"]
     readonly_fields = ["at", "practice", "client_number", "erased_by_name", "counts"]
+    fields = readonly_fields
 
     erased_by_name = person_column("erased_by", _("erased by"))
 

@@ -92,3 +92,41 @@ def test_a_clients_questionnaires_count_reminders_sent_not_slots(client, uma, fi
     client.force_login(uma)
     page = client.get(reverse("admin:clients_client_change", args=[fiona.pk])).content.decode()
     assert "Reminders sent" in page and "slots" not in page
+
+
+def test_named_columns_leave_nothing_editable_on_read_only_pages(client, tess, uma, fiona, cara, make_version):
+    """Showing "assigned by" and the client by name must not turn the fields they replace into form fields."""
+    from assessments import assignments
+    from assessments.models import AssignmentSchedule
+
+    version = make_version()
+    schedule = assignments.schedule_create(
+        instrument=version.instrument, respondent=fiona, every_weeks=2, max_occurrences=3, assigned_by=uma
+    )
+    url = reverse("admin:assessments_assignmentschedule_change", args=[schedule.pk])
+    client.force_login(tess)
+    page = client.get(url).content.decode()
+    assert 'name="respondent"' not in page and 'name="assigned_by"' not in page
+    assert "Uma Okafor" in cell(page, "assigned_by_name") and str(fiona) in cell(page, "respondent_name")
+    client.post(url, {"respondent": cara.pk, "assigned_by": tess.pk})
+    schedule = AssignmentSchedule.objects.get(pk=schedule.pk)
+    assert (schedule.respondent_id, schedule.assigned_by_id) == (fiona.pk, uma.pk)
+
+
+def test_the_consent_and_access_logs_name_people_on_their_own_pages(client, tess, uma, fiona):
+    from assessments.models import AccessEvent
+    from assessments.results import record_access
+    from clients.models import Channel
+    from clients.services import consent_set
+
+    consent_set(client=fiona, channel=Channel.NEWSLETTER, given=True, source="on the phone", recorded_by=uma)
+    record_access(user=uma, action="viewed", respondent_ids=[fiona.pk], note="history")
+    client.force_login(tess)
+    pages = (
+        ("admin:clients_consentrecord_change", fiona.consent_records.get().pk, "recorded_by_name"),
+        ("admin:assessments_accessevent_change", AccessEvent.objects.get(note="history").pk, "who"),
+    )
+    for name, pk, field in pages:
+        html = client.get(reverse(name, args=[pk])).content.decode()
+        assert "Uma Okafor" in cell(html, field), name
+        assert "Username" not in html and not re.search(r">\s*uma\s*<", html), name
