@@ -90,16 +90,17 @@ class OutboundEmailAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("text"))
     def rendered_text(self, obj: OutboundEmail) -> str:
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.body_text)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", outbox.stored_parts(obj)[0])
 
     @admin.display(description=_("HTML, as the recipient sees it"))
     def rendered_html(self, obj: OutboundEmail) -> str:
-        if not obj.body_html:
+        html = outbox.stored_parts(obj)[1]
+        if not html:
             return "—"
         # Shown in a sandboxed frame: no scripts, no same-origin access, nothing it can reach.
         return format_html(
             '<iframe sandbox="" srcdoc="{}" style="width:100%;min-height:30rem;border:1px solid #ccc"></iframe>',
-            obj.body_html,
+            html,
         )
 
     @admin.action(description=_("Retry the selected failed messages"), permissions=["change"])

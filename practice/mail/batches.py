@@ -19,8 +19,13 @@ from practice.models import Practice
 STOPPED = (BatchStatus.PAUSED, BatchStatus.CANCELLED)
 
 
-def batch_create(*, practice: Practice, label: str) -> Batch:
-    return Batch.objects.create(practice=practice, label=label[:300])
+def batch_create(
+    *, practice: Practice, label: str, text: str = "", html: str = "", headers: dict[str, str] | None = None
+) -> Batch:
+    """A new batch; ``text``, ``html`` and ``headers`` are the body its messages share, if they share one."""
+    return Batch.objects.create(
+        practice=practice, label=label[:300], body_text=text, body_html=html, headers=headers or {}
+    )
 
 
 def batch_pause(*, batch: Batch) -> bool:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: Stands in a stored body for a private link that a personaliser fills in at send time.
 LINK_PLACEHOLDER = "https://private-link.tandem.invalid/"
+#: Stands in a batch's shared body for each recipient's own address, filled in at send time.
+RECIPIENT_PLACEHOLDER = "recipient@placeholder.tandem.invalid"
 
 #: ``mint(object_id)`` returns the link to put where the body has ``LINK_PLACEHOLDER`` ("" when the
 #: message carries none), or a mapping of placeholders of its own to what replaces them in the bodies and

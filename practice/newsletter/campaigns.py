@@ -344,16 +344,14 @@ def _materialise(campaign: Campaign, batch: Batch, issue: RenderedCampaign, now:
 
     def rows():
         for subscriber_id, email in recipients:
-            text, html, headers = issue.for_recipient(token=TOKEN_SLOT, email=email)
             yield OutboundEmail(
                 practice=practice,
                 idempotency_key=f"campaign:{campaign.pk}:subscriber:{subscriber_id}",
                 kind=EmailKind.NEWSLETTER,
                 to_email=email,
                 subject=issue.subject,
-                body_text=text,
-                body_html=html,
-                headers=headers,
+                body_text="",  # the batch's shared body, with this address and token put in as it goes
+                body_html="",
                 message_id=outbox.new_message_id(practice),
                 status=EmailStatus.PENDING,
                 due_at=now,
@@ -372,8 +370,19 @@ def campaign_start(*, campaign: Campaign) -> Campaign:
     locked = _locked(campaign)
     _refuse(locked, [CampaignStatus.DRAFT, CampaignStatus.SCHEDULED], _("sent"))
     now = timezone.now()
-    batch = locked.batch or batches.batch_create(practice=locked.practice, label=locked.subject)
-    total = _materialise(locked, batch, campaign_render(locked), now)
+    issue = campaign_render(locked)
+    # One body for every recipient, kept by the batch: each address and unsubscribe token goes in as it is sent.
+    text, html, headers = issue.for_recipient(token=TOKEN_SLOT, email=outbox.RECIPIENT_PLACEHOLDER)
+    batch = locked.batch
+    if batch is None:
+        batch = batches.batch_create(
+            practice=locked.practice, label=locked.subject, text=text, html=html, headers=headers
+        )
+    else:
+        Batch.objects.filter(pk=batch.pk, body_text="", body_html="").update(
+            body_text=text, body_html=html, headers=headers
+        )
+    total = _materialise(locked, batch, issue, now)
     Campaign.objects.filter(pk=locked.pk).update(status=CampaignStatus.SENDING, started_at=now, batch=batch)
     campaign.status, campaign.started_at, campaign.batch = CampaignStatus.SENDING, now, batch
     outbox.kick_drain(batches=-(-total // app_settings.outbox_batch_size()))  # a drain per batch, bounded

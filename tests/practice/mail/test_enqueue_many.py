@@ -54,3 +54,18 @@ def test_writing_the_same_rows_again_adds_nothing(harbour):
     assert set(OutboundEmail.objects.filter(idempotency_key="bulk:3").values_list("message_id", flat=True)) == {
         next(row.message_id for row in rows_before if row.idempotency_key == "bulk:3")
     }
+
+
+def test_a_large_write_leaves_the_planner_ready_to_claim_in_due_order(postgres, harbour):
+    """Right after a campaign's rows are written, the first claims read them in order through the partial
+    index, rather than sorting them all on statistics that predate the write."""
+    from django.db import connection
+
+    batch = batch_create(practice=harbour, label="News")
+    assert outbox.enqueue_many(rows(harbour, batch, outbox.ANALYZE_AFTER_ROWS), into_new_batch=batch) == 5000
+    claim = outbox._due(timezone.now()).select_for_update(skip_locked=True, of=("self",)).only("pk")[:50]
+    sql, params = claim.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "outbox_due_idx" in plan and "Sort" not in plan, plan

@@ -436,6 +436,18 @@ def test_thirty_subscribers_each_receive_one_message_through_a_real_smtp_server(
         assert unsubscribe.startswith(f"<{SITE}/newsletter/unsubscribe/") and unsubscribe.endswith("/>")
         assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
         assert str(message["List-Id"]) == f"Harbour Light <newsletter.{harbour.pk}.example.org>"
+        # One body stored for the campaign; each message says its own address and carries its own token.
+        by_address = {r.email: r for r in readers}
+        reader = by_address[str(message["To"])]
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        for part in (text, html):
+            assert f"You receive this because {reader.email} subscribed" in part
+            assert "placeholder" not in part and "filled-in-when-sent" not in part
+        token = re.search(r"/newsletter/unsubscribe/([^/]+)/", text).group(1)
+        assert read_unsubscribe_token(token) == reader.pk
+    assert set(OutboundEmail.objects.values_list("body_text", "body_html")) == {("", "")}
+    assert "You receive this because" in Campaign.objects.get(pk=campaign.pk).batch.body_text
     assert campaign_counts(campaign)["sent"] == 30
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.FINISHED
 
