@@ -1,4 +1,5 @@
-"""The assign form: the repeat fields show only once "Repeat it" is ticked; without script all of them show."""
+"""The assign form: laid out as the admin's own forms; the repeat fields show only once "Repeat it" is ticked;
+without script all of them show."""
 
 from __future__ import annotations
 
@@ -40,3 +41,23 @@ def test_without_javascript_every_field_shows(chromium, live_server, bundled_que
         expect(page.get_by_label("Every (weeks)")).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/clients/client/assign/?ids={fiona}", "/admin/clients/couple/{couple}/assign/"]
+)
+def test_the_assign_forms_are_laid_out_as_the_admins_own(page, live_server, sign_in, bundled_questionnaire, demo, path):
+    """Labels in a column on the left, each field beside its label (the admin's forms.css), as on a change form."""
+    from clients.couples.models import Couple
+
+    fiona = Client.objects.get(first_name="Fiona")
+    couple = Couple.objects.first()
+    sign_in("tess@demo", "tandem-demo-tess")
+    page.goto(live_server.url + path.format(fiona=fiona.pk, couple=couple.pk))
+    label = page.locator("label[for=id_expires_in_days]").bounding_box()
+    field = page.locator("#id_expires_in_days").bounding_box()
+    assert label["x"] + label["width"] <= field["x"], (label, field)  # beside, not above
+    assert abs(label["y"] - field["y"]) < field["height"], (label, field)  # on the same row
+    # One column of labels and one of fields, whatever each label's length.
+    assert page.locator("label[for=id_message]").bounding_box()["x"] == label["x"]
+    assert page.locator("#id_message").bounding_box()["x"] == field["x"]
