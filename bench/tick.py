@@ -4,11 +4,12 @@
 
 It makes a scratch database ``tandem_bench_tick``, migrates it, and for each size fills it with that
 many open questionnaire assignments (sent, not finished, no reminder due for days) and as many booked
-appointments (next month, no reminder due, under two active questionnaire plans), plus scheduled newsletter campaigns due tomorrow. Then it
-times each beat task's quiet run (nothing due): the questionnaire tick (reminders, expiry, schedules,
-invitations), the appointment tick and the campaign start, the fastest of 31 runs, with the number
-of queries each made, and prints the time at the largest size over the time at the smallest: the
-target is at most 1.5. Not part of the test run; the database is dropped at the end.
+appointments (next month, no reminder due, under two active questionnaire plans), plus scheduled
+newsletter campaigns due tomorrow. Then it times each beat task's quiet run (nothing due): the
+questionnaire tick (reminders, expiry, schedules, invitations), the appointment tick and the campaign
+start, the fastest of 31 runs, with the number of queries each made, and prints the time at the largest
+size over the time at the smallest: the target is at most 1.5. Not part of the test run; the database is
+dropped at the end.
 """
 
 from __future__ import annotations
