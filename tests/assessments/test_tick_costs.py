@@ -76,3 +76,19 @@ def test_rescheduling_after_a_policy_change_sets_every_open_assignment(open_assi
     assert assignments.reminders_reschedule() == 2
     first.refresh_from_db()
     assert first.next_reminder_at == first.sent_at + timedelta(days=2)
+
+
+def test_the_command_reschedules_after_the_policy_moved_earlier(open_assignment, settings):
+    """Stored times are what the beat reads: a policy that reminds sooner needs them recomputed."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    assignment, _token = open_assignment()
+    settings.ASSESSMENTS_REMINDERS = {"after_sent_days": [1], "before_expiry_days": [], "max": 1}
+    at = assignment.sent_at + timedelta(days=1, minutes=1)
+    assert assignments.assignments_tick(now=at).reminded == 0  # still waiting for the old day-3 time
+    out = StringIO()
+    call_command("reschedule_reminders", stdout=out)
+    assert out.getvalue().strip() == "1 assignment(s) rescheduled."
+    assert assignments.assignments_tick(now=at).reminded == 1
