@@ -116,7 +116,9 @@ class InstrumentVersion(models.Model):
     label = models.CharField(_("version label"), max_length=40, default="1", help_text=_("e.g. 1.0 or 2024"))
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description for the therapist"), blank=True)
-    instructions = models.TextField(_("instructions for the respondent"), blank=True)
+    instructions = models.TextField(
+        _("instructions"), blank=True, help_text=_("Shown to the person answering, before the first question.")
+    )
     copyright = models.TextField(_("copyright and licence"), blank=True)
     url = models.CharField(
         _("canonical URL"),
@@ -695,7 +697,9 @@ class AccessEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("who")
     )
-    username = models.CharField(_("username"), max_length=150, blank=True)
+    username = models.CharField(
+        _("signed in as"), max_length=150, blank=True, help_text=_("Kept when the account is later deleted.")
+    )
     action = models.CharField(_("what"), max_length=20, choices=AccessAction.choices)
     respondent = models.ForeignKey(
         respondent_model_label(),
