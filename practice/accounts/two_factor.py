@@ -147,13 +147,18 @@ def _new_backup_codes(user) -> list[str]:
     return codes
 
 
-def _wrong_code_message(devices: list) -> str:
-    """Say so when django-otp's throttling (a wait that doubles with each wrong code) refused the attempt."""
-    for device in devices:
-        device.refresh_from_db()
-        allowed, _details = device.verify_is_allowed()
-        if not allowed:
-            return _("Too many wrong codes. Wait a little, then try the current code.")
+def _throttled(devices: list) -> bool:
+    """Whether django-otp's throttling (a wait that doubles with each wrong code) refuses a code now.
+
+    Asked before the attempt: the attempt itself, if wrong, starts a wait, and that one wrong code must
+    read as wrong, not as one too many.
+    """
+    return any(not device.verify_is_allowed()[0] for device in devices)
+
+
+def _wrong_code_message(throttled: bool) -> str:
+    if throttled:
+        return _("Too many wrong codes. Wait a little, then try the current code.")
     return _("That code did not work. Codes change every 30 seconds; check the phone's clock and try the current one.")
 
 
@@ -174,12 +179,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         token = form.cleaned_data["token"]
         is_app_code = token.isdigit() and len(token) == totp.digits
         candidates = [totp] if is_app_code else list(StaticDevice.objects.devices_for_user(request.user))
+        throttled = _throttled(candidates)
         for device in candidates:
             matched = verify_token(request.user, device.persistent_id, token)
             if matched is not None:
                 _verified(request, matched)
                 return redirect(safe_next(request))
-        form.add_error("token", _wrong_code_message(candidates))
+        form.add_error("token", _wrong_code_message(throttled))
     return render(
         request, "registration/two_factor_verify.html", _page_context(request, _("Two-factor sign-in"), form=form)
     )
@@ -203,6 +209,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=request.user, name="Authenticator app", confirmed=False)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        throttled = _throttled([device])
         with transaction.atomic():
             if verify_token(request.user, device.persistent_id, form.cleaned_data["token"]) is not None:
                 device.confirmed = True
@@ -212,7 +219,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 request.session[NEW_BACKUP_CODES] = _new_backup_codes(request.user)
                 _verified(request, device)
                 return redirect(_with_next(reverse("two_factor:backup_codes"), safe_next(request)))
-        form.add_error("token", _wrong_code_message([device]))
+        form.add_error("token", _wrong_code_message(throttled))
     uri = device.config_url
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", title=str(_("QR code")))
     key = base64.b32encode(device.bin_key).decode("ascii")

@@ -138,6 +138,17 @@ def test_a_wrong_code_is_refused(production, client, tess, enrolled):
     assert_signed_in_but_unverified(client, tess)
 
 
+def test_one_wrong_code_reads_as_wrong_not_as_too_many(production, client, tess, enrolled):
+    """The wrong code itself starts django-otp's wait; that must not make the first mistake read as many."""
+    sign_in_with_password(client, tess)
+    wrong = "000000" if current_code(enrolled) != "000000" else "111111"
+    response = client.post(VERIFY, {"token": wrong}, secure=True)
+    assert "did not work" in response.content.decode() and "Too many" not in response.content.decode()
+    StaticDevice.objects.create(user=tess, name="Backup codes").token_set.create(token="abcd2345")
+    response = client.post(VERIFY, {"token": "wxyz6789"}, secure=True)  # a wrong backup code
+    assert "did not work" in response.content.decode() and "Too many" not in response.content.decode()
+
+
 def test_wrong_codes_are_throttled(production, client, tess, enrolled):
     sign_in_with_password(client, tess)
     client.post(VERIFY, {"token": "000000" if current_code(enrolled) != "000000" else "111111"}, secure=True)
