@@ -455,6 +455,19 @@ def test_thirty_subscribers_each_receive_one_message_through_a_real_smtp_server(
 # Admin --------------------------------------------------------------------------------------------
 
 
+def test_a_newsletters_page_in_sent_emails_shows_what_its_recipient_was_sent(harbour, tess, make_campaign, client):
+    """Its body is the campaign's, kept once by the batch; the page shows it with the recipient's address."""
+    readers = subscribe(harbour, 2)
+    campaign_start(campaign=make_campaign())
+    row = OutboundEmail.objects.get(to_email=readers[1].email)
+    assert (row.body_text, row.body_html) == ("", "")
+    client.force_login(tess)
+    html = client.get(reverse("admin:mail_outboundemail_change", args=[row.pk])).content.decode()
+    assert f"You receive this because {readers[1].email} subscribed" in html  # the text
+    assert f"You receive this because {readers[1].email} subscribed" in html.split("srcdoc=", 1)[1]  # the HTML
+    assert readers[0].email not in html and "placeholder.tandem" not in html
+
+
 def change_url(campaign: Campaign) -> str:
     return reverse("admin:newsletter_campaign_change", args=[campaign.pk])
 
