@@ -299,6 +299,24 @@ class InstrumentAdmin(InstrumentScopedAdmin):
         return TemplateResponse(request, "admin/assessments/instrument/import.html", context, status=status)
 
 
+class QuestionnaireFilter(admin.RelatedFieldListFilter):
+    """Filter by questionnaire among those the user may see (the library and their own).
+
+    ``RelatedOnlyFieldListFilter`` would list only the questionnaires that appear in the rows, which costs a
+    pass over every response or assignment in scope on each page of the list: 21 ms at 50,000 responses on
+    an idle machine, 74 ms on a busy one (``bench/export.py``). The questionnaires a user may see are a short
+    list: 1.2 ms.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        visible = models.Q(pk__in=Instrument.objects.for_user(request.user).values("pk"))
+        return field.get_choices(
+            include_blank=False,
+            limit_choices_to=visible,
+            ordering=self.field_admin_ordering(field, request, model_admin),
+        )
+
+
 @admin.register(InstrumentVersion)
 class InstrumentVersionAdmin(ReliabilityAdminMixin, InstrumentScopedAdmin):
     list_display = ["title", "label", "number", "status", "published_at"]
@@ -627,7 +645,7 @@ def scores_table(scores: dict) -> str:
 @admin.register(Assignment)
 class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
     list_display = ["respondent_name", "questionnaire", "status", "sent_at", "expires_at", "completed_at", "flag"]
-    list_filter = ["status", ("version__instrument", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", ("version__instrument", QuestionnaireFilter)]
     list_select_related = ["respondent", "version", "response"]
     date_hierarchy = "send_at"
     actions = ["resend", "extend_week", "cancel"]
@@ -725,7 +743,7 @@ class ResponseAdmin(RespondentScopedAdmin):
     list_filter = [
         "flagged",
         ("reviewed_at", admin.EmptyFieldListFilter),
-        ("version__instrument", admin.RelatedOnlyFieldListFilter),
+        ("version__instrument", QuestionnaireFilter),
     ]
     list_select_related = ["respondent", "version"]
     date_hierarchy = "completed_at"

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from tests.assessments.test_results import make_response  # noqa: F401  (a fixture)
@@ -57,3 +58,24 @@ def test_a_list_reads_no_definition_per_row_and_its_queries_do_not_grow(
         assert not with_rows, with_rows
         counts.append(len(sql))
     assert counts[0] == counts[1], (name, counts)
+
+
+@pytest.mark.parametrize("model", ["response", "assignment"])
+def test_the_questionnaire_filter_lists_what_the_user_may_see_without_reading_the_rows(
+    client,
+    tess,
+    cara,
+    make_response,  # noqa: F811
+    model,
+):
+    """Its choices come from the questionnaires (a short list), not from a pass over every row in scope."""
+    response = make_response(cara, days_ago=1)
+    browser, _api = _browsers(client, tess)
+    sql = queries_of(browser, reverse(f"admin:assessments_{model}_changelist"))
+    table = f'"assessments_{model}"'
+    choices = [query for query in sql if 'FROM "assessments_instrument"' in query]
+    assert choices, "the filter's choices are read"
+    assert not [query for query in choices if table in query], choices
+    page = browser(reverse(f"admin:assessments_{model}_changelist")).content.decode()
+    filters = page.split('id="changelist-filter"', 1)[1]
+    assert escape(str(response.version.instrument)) in filters  # offered as a choice
