@@ -165,6 +165,12 @@ class OutboundEmail(models.Model):
                 condition=models.Q(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED]),
                 name="outbox_due_idx",
             ),
+            # The same for messages to one person, which claims take first (``outbox.claim``).
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(status__in=[EmailStatus.PENDING, EmailStatus.DEFERRED], batch__isnull=True),
+                name="outbox_due_single_idx",
+            ),
             # Leases: what the heartbeat renews and what a dead worker leaves behind.
             models.Index(
                 fields=["lease_expires_at"], condition=models.Q(status=EmailStatus.SENDING), name="outbox_lease_idx"

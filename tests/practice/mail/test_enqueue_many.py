@@ -69,3 +69,33 @@ def test_a_large_write_leaves_the_planner_ready_to_claim_in_due_order(postgres, 
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "outbox_due_idx" in plan and "Sort" not in plan, plan
+
+
+def test_a_message_to_one_person_is_claimed_before_a_large_campaign_due_earlier(harbour):
+    """An invitation queued while a newsletter is going out waits for no newsletter."""
+    from datetime import timedelta
+
+    batch = batch_create(practice=harbour, label="News")
+    campaign = rows(harbour, batch, 120)
+    for row in campaign:
+        row.due_at -= timedelta(hours=1)
+    outbox.enqueue_many(campaign, into_new_batch=batch)
+    invitation = outbox.enqueue(
+        practice=harbour, key="invite:1", kind="invitation", to="fiona@example.net", subject="Hi", text="A link"
+    )
+    _token, claimed = outbox.claim(50)
+    assert len(claimed) == 50 and claimed[0].pk == invitation.pk
+    assert [row.due_at for row in claimed[1:]] == sorted(row.due_at for row in claimed[1:])
+
+
+def test_the_claim_for_messages_to_one_person_reads_its_own_index(postgres, harbour):
+    from django.db import connection
+
+    batch = batch_create(practice=harbour, label="News")
+    outbox.enqueue_many(rows(harbour, batch, outbox.ANALYZE_AFTER_ROWS), into_new_batch=batch)
+    single = outbox._due(timezone.now()).filter(batch__isnull=True).select_for_update(skip_locked=True, of=("self",))
+    sql, params = single.only("pk")[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "outbox_due_single_idx" in plan and "Sort" not in plan, plan
