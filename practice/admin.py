@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -130,6 +130,24 @@ class ScopedModelAdmin(admin.ModelAdmin):
                 super().__init__(*args, **kwargs)
                 if self.instance.practice_id is None:
                     self.instance.practice = practice
+
+            def validate_unique(self) -> None:
+                """Also the checks that involve the practice (one address per practice's list, one blog feed per
+                practice), which a ModelForm skips for a field it does not show; they read as the form's own."""
+                super().validate_unique()
+                model_fields = self.instance._meta.fields
+                exclude = {f.name for f in model_fields if f.name not in self.fields or f.name in self.errors}
+                exclude.discard("practice")
+                for check in (self.instance.validate_unique, self.instance.validate_constraints):
+                    try:
+                        check(exclude=exclude)
+                    except ValidationError as exc:
+                        for field, messages in exc.message_dict.items():
+                            where = field if field in self.fields else None
+                            shown = self.errors.get(where or NON_FIELD_ERRORS, [])
+                            for message in messages:
+                                if message not in shown:
+                                    self.add_error(where, message)
 
         InTheirPractice.__name__ = form.__name__
         return InTheirPractice

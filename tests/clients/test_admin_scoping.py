@@ -383,3 +383,27 @@ def test_a_superuser_chooses_the_practice_of_a_new_client(client, django_user_mo
     form = client.get(reverse("admin:clients_client_add")).content.decode()
     dropdown = form[form.index('name="practice"') : form.index("</select>", form.index('name="practice"'))]
     assert "Harbour Light" in dropdown and "Elsewhere Wellbeing" in dropdown
+
+
+def test_a_duplicate_in_ones_own_practice_is_a_clear_error_not_a_server_error(browse, cast):
+    """The practice is set, not shown: the checks that involve it (one address per list, one blog feed per
+    practice) still run, and read as the form's own errors."""
+    from practice.mail.models import Suppression
+    from practice.newsletter.models import BlogFeed, Subscriber
+
+    harbour = cast["tess"].practice_memberships.get().practice
+    Suppression.objects.create(practice=harbour, email="gone@example.net", reason="complaint")
+    Subscriber.objects.create(practice=harbour, email="reader@example.net", status="confirmed")
+    BlogFeed.objects.create(practice=harbour, url="https://blog.example/feed/")
+    browser = browse("tess")
+    posts = {
+        "mail_suppression": {"email": "gone@example.net", "reason": "complaint", "detail": ""},
+        "newsletter_subscriber": {"email": "reader@example.net", "name": "", "status": "confirmed", "source": ""},
+        "newsletter_blogfeed": {"url": "https://other.example/feed/", "mode": "draft", "active": "on"},
+    }
+    for model, data in posts.items():
+        response = browser.post(reverse(f"admin:{model}_add"), data)
+        assert response.status_code == 200, (model, response.status_code)
+        page = response.content.decode()
+        assert "errornote" in page and "already exists" in page, model
+    assert Suppression.objects.count() == Subscriber.objects.count() == BlogFeed.objects.count() == 1
