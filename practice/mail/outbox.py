@@ -206,12 +206,27 @@ def enqueue_many(rows: Iterable[OutboundEmail], *, into_new_batch: Batch | None 
             )
             written = cursor.rowcount if cursor.rowcount >= 0 else total
             cursor.execute("DROP TABLE outbox_incoming")
-        if written >= ANALYZE_AFTER_ROWS:
-            # Fresh statistics for the planner at once, not at autovacuum's next visit: until then it believes
-            # the table holds a few waiting rows and sorts all 100,000 for every claim of 50 (about 50 ms a
-            # claim, bench/newsletter_profile.py) instead of reading them in order through outbox_due_idx.
-            cursor.execute(f"ANALYZE {table}")
+    if written >= ANALYZE_AFTER_ROWS:
+        transaction.on_commit(_refresh_statistics)
     return written
+
+
+def _refresh_statistics() -> None:
+    """Fresh planner statistics for the outbox once a large write commits, not at autovacuum's next visit.
+
+    Until then the planner believes the table holds a few waiting rows and sorts all 100,000 for every claim
+    of 50 (about 50 ms a claim, ``bench/newsletter_profile.py``) instead of reading them in order through
+    ``outbox_due_idx``. After the commit, so that no lock is held in the caller's transaction; with a short
+    lock timeout, so that a vacuum holding the table makes it give up rather than wait (autovacuum's own
+    analyze follows soon enough).
+    """
+    table = db_connection.ops.quote_name(OutboundEmail._meta.db_table)
+    try:
+        with transaction.atomic(), db_connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            cursor.execute(f"ANALYZE {table}")
+    except DatabaseError as exc:
+        logger.warning("Outbox: could not refresh the planner's statistics: %s", exc)
 
 
 def new_message_id(practice: Practice) -> str:
