@@ -75,8 +75,9 @@ class AssignmentInline(admin.TabularInline):
     readonly_fields = fields
     verbose_name_plural = _("questionnaires")
 
-    @admin.display(description=_("reminders sent"))
+    @admin.display(description=_("reminders due so far"))
     def reminders(self, obj: Assignment) -> int:
+        """Reminder times that have come (a reminder goes at each, unless the client may not be emailed then)."""
         return obj.reminders_sent
 
     def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:

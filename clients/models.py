@@ -403,6 +403,12 @@ class QuestionnairePlan(models.Model):
         verbose_name_plural = _("questionnaire plans")
         constraints = [
             models.CheckConstraint(condition=models.Q(timing__in=PlanTiming.values), name="plan_timing_valid"),
+            # The beat looks for plans' moments within this many hours of now (``due_plan_moments``).
+            models.CheckConstraint(
+                condition=models.Q(hours__lte=PLAN_HOURS_MAX),
+                name="plan_hours_at_most_two_weeks",
+                violation_error_message=_("At most two weeks (336 hours)."),
+            ),
         ]
 
     def __str__(self) -> str:

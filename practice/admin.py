@@ -93,11 +93,12 @@ class ScopedModelAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return True
         cache = request.__dict__.setdefault("_technical_details", {})
-        if obj.pk not in cache:
+        key = (self.model._meta.label, obj.pk)
+        if key not in cache:
             path = getattr(self.model._default_manager.all(), "practice_path", "practice")
             practice_id = self.model._default_manager.filter(pk=obj.pk).values_list(path, flat=True).first()
-            cache[obj.pk] = practice_id is not None and is_owner(request.user, practice_id=practice_id)
-        return cache[obj.pk]
+            cache[key] = practice_id is not None and is_owner(request.user, practice_id=practice_id)
+        return cache[key]
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None):
         fieldsets = super().get_fieldsets(request, obj)

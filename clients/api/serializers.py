@@ -26,6 +26,7 @@ from clients import wallclock
 from clients.models import (
     DURATION_MESSAGE,
     DURATION_MINUTES,
+    PLAN_HOURS_MAX,
     Appointment,
     AppointmentKind,
     Channel,
@@ -366,7 +367,7 @@ class QuestionnairePlanSerializer(StrictModelSerializer):
 
     client = ClientField(help_text="The client's id; only your clients (an owner: the practice's).")
     instrument = InstrumentField(help_text="The questionnaire's slug (published): the library's or your practice's.")
-    hours = StrictIntegerField(min_value=0, max_value=14 * 24, default=24)
+    hours = StrictIntegerField(min_value=0, max_value=PLAN_HOURS_MAX, default=24)
     expires_in_days = StrictIntegerField(min_value=1, max_value=60, default=7)
     message = TextField(max_length=1000, allow_blank=True, default="")
 

@@ -126,3 +126,13 @@ def test_the_plans_query_reads_appointments_near_now_through_an_index(make_clien
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan on clients_appointment" not in plan, plan
     assert "appointment_starts_idx" in plan and "appointment_ends_idx" in plan, plan
+
+
+def test_a_plan_wider_than_the_window_the_beat_reads_cannot_be_stored(cara, make_version):
+    """Forms and the API stop it; the database does too (loaddata, the shell), so no plan is silently never due."""
+    from django.db import IntegrityError, transaction
+
+    version = make_version()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        QuestionnairePlan.objects.create(client=cara, instrument=version.instrument, hours=PLAN_HOURS_MAX + 1)
+    QuestionnairePlan.objects.create(client=cara, instrument=version.instrument, hours=PLAN_HOURS_MAX)

@@ -85,13 +85,13 @@ def test_questionnaires_are_imported_as_questionnaires(client, tess):
     assert "Import a questionnaire" in listing and "instrument" not in re.sub(r"<[^>]+>", "", listing).lower()
 
 
-def test_a_clients_questionnaires_count_reminders_sent_not_slots(client, uma, fiona, make_version):
+def test_a_clients_questionnaires_count_reminders_due_not_slots(client, uma, fiona, make_version):
     from assessments import assignments
 
     assignments.assignment_create(version=make_version(), respondent=fiona, assigned_by=uma)
     client.force_login(uma)
     page = client.get(reverse("admin:clients_client_change", args=[fiona.pk])).content.decode()
-    assert "Reminders sent" in page and "slots" not in page
+    assert "Reminders due so far" in page and "slots" not in page
 
 
 def test_named_columns_leave_nothing_editable_on_read_only_pages(client, tess, uma, fiona, cara, make_version):
