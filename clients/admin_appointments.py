@@ -222,7 +222,6 @@ class AppointmentAdmin(ScopedModelAdmin):
     ]
     readonly_fields = SERVER_MANAGED
     technical_fields = ("uid", "sequence")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/clients/appointment/change_form.html"
     change_list_template = "admin/clients/appointment/change_list.html"
 

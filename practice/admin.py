@@ -55,6 +55,9 @@ class ScopedModelAdmin(admin.ModelAdmin):
     is a configuration error, not an unscoped page. Objects out of scope are a 404.
     """
 
+    # Web addresses typed without a scheme are https (Django 6's default; 5.2 still assumes http and warns).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     #: Foreign keys whose choices are not practice data (e.g. a content type).
     unscoped_foreign_keys: tuple[str, ...] = ()
 
@@ -231,7 +234,6 @@ class PracticeAdmin(ScopedModelAdmin):
     list_display = ["name", "contact_email", "phone", "time_zone"]
     search_fields = ["name"]
     inlines = [MembershipInline]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["name", "time_zone"]}),
         (_("Contact details"), {"fields": ["contact_email", "phone", "website", "postal_address"]}),
