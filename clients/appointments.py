@@ -444,6 +444,11 @@ class Hours(Func):
 
 
 def due_plan_moments(now: datetime) -> list[tuple[int, int]]:
+    """(plan, appointment) pairs whose questionnaire moment has come and is undecided (``due_plan_pairs``)."""
+    return list(due_plan_pairs(now))
+
+
+def due_plan_pairs(now: datetime):
     """(plan, appointment) pairs whose questionnaire moment has come and is undecided, for every active plan at
     once: one query, so a quiet beat costs the same however many plans and appointments there are.
 
@@ -485,7 +490,7 @@ def due_plan_moments(now: datetime) -> list[tuple[int, int]]:
         .order_by(f"{appointment}starts_at", f"{appointment}pk", "pk")
         .values_list("pk", f"{appointment}pk")
     )
-    return list(pairs)
+    return pairs
 
 
 def appointments_tick(*, now: datetime | None = None) -> TickReport:

@@ -273,20 +273,26 @@ def release_lost(now: datetime | None = None) -> int:
     return cancelled + untouched + resent + failed
 
 
+def claimable(now: datetime, *, single: bool):
+    """The due rows a claim locks, in due order: messages to one person, or a batch's. Each reads its own
+    partial index (``outbox_due_single_idx``, ``outbox_due_idx``), so a claim never sorts a campaign."""
+    due = _due(now).filter(batch__isnull=single)
+    if db_connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    return due.only("pk")
+
+
 def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEmail]]:
     """Lease up to ``batch`` due rows to this worker; returns the lease token and the rows."""
     now = now or timezone.now()
     token = uuid.uuid4().hex
     with transaction.atomic():
-        due = _due(now)
-        if db_connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True, of=("self",))
         # Messages to one person (an invitation, an appointment's confirmation) go before any batch's, so a
         # campaign to 100,000, this practice's or another's on the same host, never holds them back for the
-        # minutes it takes. Each half reads its own partial index in due order.
-        ids = [row.pk for row in due.filter(batch__isnull=True).only("pk")[:batch]]
+        # minutes it takes.
+        ids = [row.pk for row in claimable(now, single=True)[:batch]]
         if len(ids) < batch:
-            ids += [row.pk for row in due.filter(batch__isnull=False).only("pk")[: batch - len(ids)]]
+            ids += [row.pk for row in claimable(now, single=False)[: batch - len(ids)]]
         if not ids:
             return token, []
         OutboundEmail.objects.filter(pk__in=ids).update(

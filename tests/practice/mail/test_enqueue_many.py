@@ -61,16 +61,11 @@ def test_a_large_write_leaves_the_planner_ready_to_claim_in_due_order(
 ):
     """Right after a campaign's rows are written, the first claims read them in order through the partial
     index, rather than sorting them all on statistics that predate the write."""
-    from django.db import connection
 
     batch = batch_create(practice=harbour, label="News")
     with django_capture_on_commit_callbacks(execute=True):
         assert outbox.enqueue_many(rows(harbour, batch, outbox.ANALYZE_AFTER_ROWS), into_new_batch=batch) == 5000
-    claim = outbox._due(timezone.now()).select_for_update(skip_locked=True, of=("self",)).only("pk")[:50]
-    sql, params = claim.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = outbox.claimable(timezone.now(), single=False)[:50].explain()
     assert "outbox_due_idx" in plan and "Sort" not in plan, plan
 
 
@@ -94,14 +89,9 @@ def test_a_message_to_one_person_is_claimed_before_a_large_campaign_due_earlier(
 def test_the_claim_for_messages_to_one_person_reads_its_own_index(
     postgres, harbour, django_capture_on_commit_callbacks
 ):
-    from django.db import connection
 
     batch = batch_create(practice=harbour, label="News")
     with django_capture_on_commit_callbacks(execute=True):
         outbox.enqueue_many(rows(harbour, batch, outbox.ANALYZE_AFTER_ROWS), into_new_batch=batch)
-    single = outbox._due(timezone.now()).filter(batch__isnull=True).select_for_update(skip_locked=True, of=("self",))
-    sql, params = single.only("pk")[:50].query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = outbox.claimable(timezone.now(), single=True)[:50].explain()
     assert "outbox_due_single_idx" in plan and "Sort" not in plan, plan
