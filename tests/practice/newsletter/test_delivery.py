@@ -101,13 +101,13 @@ def test_subscribers_who_leave_after_their_batch_was_claimed_get_nothing(harbour
     assert len(claimed) == 6  # one batch, all claimed before anyone leaves
     real_start, started = outbox._start_transmitting, []
 
-    def start(row, token):
+    def start(row, token, delivered=None):
         started.append(row.pk)
         if len(started) == 2:  # while the second message is being sent, two later ones leave
             for email in ("reader3@example.net", "reader5@example.net"):
                 subscriber_unsubscribe(subscriber=Subscriber.objects.get(email=email), source="test")
             Suppression.objects.create(practice=harbour, email="reader4-0@example.net", reason="complaint")
-        return real_start(row, token)
+        return real_start(row, token, delivered)
 
     monkeypatch.setattr(outbox, "_start_transmitting", start)
     report = outbox.DrainReport()
@@ -121,7 +121,8 @@ def test_subscribers_who_leave_after_their_batch_was_claimed_get_nothing(harbour
 
 
 def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
-    """Per newsletter: one UPDATE that checks and marks it as going, one that marks it sent."""
+    """Per newsletter one statement on PostgreSQL: it checks the message and marks it as going, and marks the
+    one before it sent; the last is marked when the batch ends. Elsewhere those are two UPDATEs."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -131,5 +132,8 @@ def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
         outbox._send_batch(claimed, token, outbox.DrainReport(), None)
     assert len(smtp.messages) == 10
     per_message = [q["sql"] for q in queries.captured_queries if "practice_outboundemail" in q["sql"]]
-    assert len(per_message) == 20, per_message
-    assert len(queries.captured_queries) <= 21  # and one that clears the failure count, at most
+    assert len(per_message) == (11 if connection.vendor == "postgresql" else 20), per_message
+    assert len(queries.captured_queries) <= len(per_message) + 1  # and one that clears the failure count, at most
+    rows = OutboundEmail.objects.filter(pk__in=[row.pk for row in claimed])
+    assert set(rows.values_list("status", "lease_token", "transmitting_since")) == {(EmailStatus.SENT, "", None)}
+    assert rows.filter(sent_at__isnull=True).count() == 0
