@@ -7,7 +7,9 @@ Sending works in three steps, each its own short transaction:
    marking them *sending* with a lease and a token;
 2. **send** them over one SMTP connection;
 3. **mark** each row, but only if it still carries our lease token, so a worker that lost its
-   lease can never overwrite what another worker did.
+   lease can never overwrite what another worker did. Just before a message goes, one statement
+   checks that it is still wanted and marks it as being handed over; on PostgreSQL the same statement
+   marks the message before it sent (``_mark_sent_and_start``).
 
 Messages sent together (a newsletter issue) share a ``Batch``, paused, cancelled and finished as one
 (``practice.mail.batches``). Whether a message is still wanted, and its private link, are asked at send
@@ -304,7 +306,10 @@ def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEm
         )
     rows = list(
         OutboundEmail.objects.filter(pk__in=ids, lease_token=token)
-        .select_related("practice", "batch")
+        .select_related("practice")
+        # A newsletter's body is its batch's: read once per claim and shared by its rows, where
+        # ``select_related`` would bring the whole issue along with each of the 50.
+        .prefetch_related("batch")
         .order_by(F("batch_id").asc(nulls_first=True), "due_at", "pk")
     )
     return token, rows

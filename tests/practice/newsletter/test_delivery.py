@@ -137,3 +137,15 @@ def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
     rows = OutboundEmail.objects.filter(pk__in=[row.pk for row in claimed])
     assert set(rows.values_list("status", "lease_token", "transmitting_since")) == {(EmailStatus.SENT, "", None)}
     assert rows.filter(sent_at__isnull=True).count() == 0
+
+
+def test_a_claim_reads_its_batch_once_for_all_of_its_rows(harbour, django_assert_max_num_queries):
+    """A newsletter's body is kept by its batch: one read of it per claim, shared by the rows, not a copy
+    of the whole issue joined to each of them."""
+    _campaign, _rows = newsletter_rows(harbour, 6)
+    # Two reads of what is claimable, the lease, the rows and their batch, and (in a test's transaction)
+    # the savepoint of the claim's own and its release.
+    with django_assert_max_num_queries(7):
+        _token, claimed = outbox.claim(50)
+    assert len(claimed) == 6
+    assert len({id(row.batch) for row in claimed}) == 1
