@@ -1,7 +1,7 @@
 """Newsletter throughput and worker memory, side by side with a plain smtplib loop.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/2 \\
-        .venv/bin/python bench/newsletter.py [--sizes 2000 100000] [--workers 1 2] [--window 8000]
+        .venv/bin/python bench/newsletter.py [--sizes 2000 100000] [--workers 1 2] [--window 8000] [--repeat 3]
 
 It creates a scratch database ``tandem_bench`` on the given PostgreSQL server, starts a real SMTP
 server (aiosmtpd's Sink, in its own process) and real Celery workers on Redis, and for each size:
@@ -14,7 +14,9 @@ server (aiosmtpd's Sink, in its own process) and real Celery workers on Redis, a
 * sends the very same number of rendered messages through one ``smtplib`` connection in a plain
   loop, the ceiling on this machine;
 
-and prints messages per second for both and the ratios. Not part of the test run.
+and prints messages per second for both and the ratios. With ``--repeat`` it does all that several times,
+round after round, and the summary gives each figure's median and the range of the ratios: on a shared
+machine one run's ratio can move by a third. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import signal
 import smtplib
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +120,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 100000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--window", type=int, default=8000, help="messages timed of a larger campaign")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the whole run; the summary takes medians")
     args = parser.parse_args()
 
     admin_url, bench_url = database_urls()
@@ -162,79 +166,88 @@ def main() -> None:
     body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
     results = []
     try:
-        for size in args.sizes:
-            for processes in args.workers:
-                OutboundEmail.objects.all().delete()
-                Campaign.objects.all().delete()
-                Subscriber.objects.all().delete()
-                Subscriber.objects.bulk_create(
-                    [
-                        Subscriber(
-                            practice=practice, email=f"reader{i}@bench.example", status=SubscriberStatus.CONFIRMED
-                        )
-                        for i in range(size)
-                    ],
-                    batch_size=2000,
-                )
-                campaign = Campaign.objects.create(practice=practice, subject="Bench news", body_markdown=body)
-                target = min(size, args.window)
-                worker = Worker(environment, processes)
-                cpu_before = cpu_seconds(worker.process.pid)
-                started = time.perf_counter()
-                campaigns.campaign_start(campaign=campaign)  # the drains are queued on commit
-                materialised = time.perf_counter()
-                sent = OutboundEmail.objects.filter(batch__campaign=campaign, status="sent")
-                while sent.count() < target:
-                    time.sleep(0.1)
-                finished = time.perf_counter()
-                done = sent.count()
-                cpu = cpu_seconds(worker.process.pid) - cpu_before
-                memory = peak_rss_mb(worker.process.pid)
-                if done < size:
-                    campaigns.campaign_cancel(campaign=Campaign.objects.get(pk=campaign.pk))
-                worker.stop()
-                done = sent.count()
+        rounds = ((size, processes) for _ in range(args.repeat) for size in args.sizes for processes in args.workers)
+        for size, processes in rounds:
+            OutboundEmail.objects.all().delete()
+            Campaign.objects.all().delete()
+            Subscriber.objects.all().delete()
+            Subscriber.objects.bulk_create(
+                [
+                    Subscriber(practice=practice, email=f"reader{i}@bench.example", status=SubscriberStatus.CONFIRMED)
+                    for i in range(size)
+                ],
+                batch_size=2000,
+            )
+            campaign = Campaign.objects.create(practice=practice, subject="Bench news", body_markdown=body)
+            target = min(size, args.window)
+            worker = Worker(environment, processes)
+            cpu_before = cpu_seconds(worker.process.pid)
+            started = time.perf_counter()
+            campaigns.campaign_start(campaign=campaign)  # the drains are queued on commit
+            materialised = time.perf_counter()
+            sent = OutboundEmail.objects.filter(batch__campaign=campaign, status="sent")
+            while sent.count() < target:
+                time.sleep(0.1)
+            finished = time.perf_counter()
+            done = sent.count()
+            cpu = cpu_seconds(worker.process.pid) - cpu_before
+            memory = peak_rss_mb(worker.process.pid)
+            if done < size:
+                campaigns.campaign_cancel(campaign=Campaign.objects.get(pk=campaign.pk))
+            worker.stop()
+            done = sent.count()
 
-                # The same rendered parts, read before the clock starts; the loop builds each MIME
-                # message (as any sender must) and sends it over one connection.
-                rows = list(sent.select_related("practice", "batch")[:target])
-                parts = [outbox.stored_parts(row) for row in rows]  # a campaign's shared body, with each address
-                loop_started = time.perf_counter()
-                with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
-                    for row, (text, html, headers) in zip(rows, parts, strict=True):
-                        message = outbox.build_message(row, text=text, html=html, headers=headers)
-                        raw = message.message().as_bytes(linesep="\r\n")
-                        smtp.sendmail("hello@bench.example", [row.to_email], raw)
-                loop_seconds = time.perf_counter() - loop_started
+            # The same rendered parts, read before the clock starts; the loop builds each MIME
+            # message (as any sender must) and sends it over one connection.
+            rows = list(sent.select_related("practice", "batch")[:target])
+            parts = [outbox.stored_parts(row) for row in rows]  # a campaign's shared body, with each address
+            loop_started = time.perf_counter()
+            with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
+                for row, (text, html, headers) in zip(rows, parts, strict=True):
+                    message = outbox.build_message(row, text=text, html=html, headers=headers)
+                    raw = message.message().as_bytes(linesep="\r\n")
+                    smtp.sendmail("hello@bench.example", [row.to_email], raw)
+            loop_seconds = time.perf_counter() - loop_started
 
-                tandem_rate = target / (finished - materialised)
-                loop_rate = len(rows) / loop_seconds
-                results.append((size, processes, materialised - started, tandem_rate, loop_rate, memory, cpu / done))
-                print(
-                    f"{size:>6} recipients, {processes} worker process(es): materialised in "
-                    f"{materialised - started:5.1f} s; outbox {tandem_rate:7.0f} msg/s over {target} messages; "
-                    f"plain smtplib loop {loop_rate:7.0f} msg/s; ratio {tandem_rate / loop_rate:5.1%}; "
-                    f"worker CPU {cpu / done * 1000:5.2f} ms/msg; worker peak RSS {memory:6.1f} MB",
-                    flush=True,
-                )
+            tandem_rate = target / (finished - materialised)
+            loop_rate = len(rows) / loop_seconds
+            results.append((size, processes, materialised - started, tandem_rate, loop_rate, memory, cpu / done))
+            print(
+                f"{size:>6} recipients, {processes} worker process(es): materialised in "
+                f"{materialised - started:5.1f} s; outbox {tandem_rate:7.0f} msg/s over {target} messages; "
+                f"plain smtplib loop {loop_rate:7.0f} msg/s; ratio {tandem_rate / loop_rate:5.1%}; "
+                f"worker CPU {cpu / done * 1000:5.2f} ms/msg; worker peak RSS {memory:6.1f} MB",
+                flush=True,
+            )
     finally:
         sink.terminate()
         sink.wait()
 
-    print("\nSummary")
+    print("\nSummary" + (f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""))
     print(
         "| recipients | worker processes | materialised | outbox msg/s | smtplib loop msg/s | ratio | "
         "vs one worker | worker CPU per message | worker peak RSS |"
     )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    one = {size: rate for size, processes, _, rate, _, _, _ in results if processes == 1}
-    for size, processes, seconds, tandem_rate, loop_rate, memory, cpu in results:
+    runs: dict[tuple[int, int], list[tuple]] = {}
+    for size, processes, *figures in results:
+        runs.setdefault((size, processes), []).append(tuple(figures))
+    medians = {}
+    for key, figures in runs.items():
+        seconds, tandem_rate, loop_rate, memory, cpu = (
+            statistics.median(column) for column in zip(*figures, strict=True)
+        )
+        ratios = [tandem / loop for _, tandem, loop, _, _ in figures]
+        medians[key] = (seconds, tandem_rate, loop_rate, memory, cpu, ratios)
+    one = {size: figures[1] for (size, processes), figures in medians.items() if processes == 1}
+    for (size, processes), (seconds, tandem_rate, loop_rate, memory, cpu, ratios) in medians.items():
         scaling = f"{tandem_rate / one[size]:.2f}x" if size in one else "-"
+        spread = f" ({min(ratios):.0%}-{max(ratios):.0%})" if len(ratios) > 1 else ""
         print(
             f"| {size} | {processes} | {seconds:.1f} s | {tandem_rate:.0f} | {loop_rate:.0f} | "
-            f"{tandem_rate / loop_rate:.0%} | {scaling} | {cpu * 1000:.2f} ms | {memory:.1f} MB |"
+            f"{statistics.median(ratios):.0%}{spread} | {scaling} | {cpu * 1000:.2f} ms | {memory:.1f} MB |"
         )
-    single = {size: memory for size, processes, _, _, _, memory, _ in results if processes == 1}
+    single = {size: figures[3] for (size, processes), figures in medians.items() if processes == 1}
     if len(single) >= 2:
         small, large = min(single), max(single)
         print(
