@@ -9,9 +9,10 @@ SMTP server in its own process, starts a campaign to that many confirmed subscri
 It prints messages per second, this process's CPU time per message and, per message, the wall time of each
 phase of the send path: the "still wanted?" statement (``_start_transmitting``, which on PostgreSQL also
 marks the message before it sent), the SMTP exchange (the backend's ``send_messages``, which builds the MIME
-message), the other marks (``_mark``: the last message of each claim), the claims, and filling in the
-recipient's link (``personalised``). With ``--profile``, cProfile's top functions instead
-(cProfile roughly doubles the cost of Python code). Not part of the test run; the database is dropped.
+message), the other marks (``_mark``: on PostgreSQL the last message of each claim, elsewhere every sent
+mark), the claims, and filling in the recipient's link (``personalised``). With ``--profile``, cProfile's
+top functions instead (cProfile roughly doubles the cost of Python code). Not part of the test run; the
+database is dropped.
 """
 
 from __future__ import annotations

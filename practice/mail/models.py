@@ -181,9 +181,10 @@ class OutboundEmail(models.Model):
         constraints = [
             # Constraints rather than ``unique=True``, which on PostgreSQL also builds a ``LIKE`` index on each
             # of these fields that no query uses: every message is written once and moved three times (claimed,
-            # going, sent), and each write of a row fed those two indexes too.
-            models.UniqueConstraint(fields=["idempotency_key"], name="outbox_idempotency_key_unique"),
-            models.UniqueConstraint(fields=["message_id"], name="outbox_message_id_unique"),
+            # going, sent), and each write of a row fed those two indexes too. Named as ``unique=True`` named
+            # them, so that the change (mail 0006) renames and rebuilds nothing on a large outbox.
+            models.UniqueConstraint(fields=["idempotency_key"], name="practice_outboundemail_idempotency_key_key"),
+            models.UniqueConstraint(fields=["message_id"], name="practice_outboundemail_message_id_key"),
             models.CheckConstraint(condition=models.Q(status__in=EmailStatus.values), name="outbox_status_valid"),
             models.CheckConstraint(
                 condition=~models.Q(status=EmailStatus.SENDING) | models.Q(lease_expires_at__isnull=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from practice.mail import outbox
 from practice.mail.batches import batch_create
 from practice.mail.models import EmailStatus, OutboundEmail, Suppression
@@ -115,6 +117,7 @@ def test_subscribers_who_leave_after_their_batch_was_claimed_get_nothing(harbour
     assert sorted(smtp.received_by()) == ["reader0-0@example.net", "reader1-0@example.net", "reader2-0@example.net"]
     assert (report.sent, report.cancelled, report.suppressed) == (3, 2, 1)
     by_address = dict(OutboundEmail.objects.values_list("to_email", "status"))
+    assert [by_address[f"reader{i}-0@example.net"] for i in range(3)] == [EmailStatus.SENT] * 3
     assert by_address["reader3-0@example.net"] == EmailStatus.CANCELLED
     assert by_address["reader4-0@example.net"] == EmailStatus.SUPPRESSED
     assert by_address["reader5-0@example.net"] == EmailStatus.CANCELLED
@@ -122,7 +125,7 @@ def test_subscribers_who_leave_after_their_batch_was_claimed_get_nothing(harbour
 
 def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
     """Per newsletter one statement on PostgreSQL: it checks the message and marks it as going, and marks the
-    one before it sent; the last is marked when the batch ends. Elsewhere those are two UPDATEs."""
+    one before it sent; the last is marked when the claim's loop ends. Elsewhere those are two UPDATEs."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -149,3 +152,48 @@ def test_a_claim_reads_its_batch_once_for_all_of_its_rows(harbour, django_assert
         _token, claimed = outbox.claim(50)
     assert len(claimed) == 6
     assert len({id(row.batch) for row in claimed}) == 1
+
+
+def test_a_message_that_went_is_marked_sent_even_when_the_next_ones_statement_fails(harbour, smtp, monkeypatch):
+    """On PostgreSQL a newsletter's "sent" mark rides on the next message's statement; when that statement
+    fails, the mark is still made as the loop ends, and the failure is not hidden."""
+    from django.db import DatabaseError, connection
+
+    _campaign, _rows = newsletter_rows(harbour, 3)
+    token, claimed = outbox.claim(50)
+    # What the next message's statement is built from, on PostgreSQL and elsewhere.
+    target = "_still_wanted_sql" if connection.vendor == "postgresql" else "_still_wanted_rows"
+    real, calls = getattr(outbox, target), []
+
+    def failing(token, personaliser):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DatabaseError("the connection was lost")
+        return real(token, personaliser)
+
+    monkeypatch.setattr(outbox, target, failing)
+    with pytest.raises(DatabaseError):
+        outbox._send_batch(claimed, token, outbox.DrainReport(), None)
+    assert sorted(smtp.received_by()) == ["reader0-0@example.net"]
+    first = OutboundEmail.objects.get(pk=claimed[0].pk)
+    assert (first.status, first.lease_token, first.transmitting_since) == (EmailStatus.SENT, "", None)
+    assert first.sent_at is not None
+
+
+def test_a_held_sent_mark_never_touches_a_row_another_worker_took(harbour, smtp, monkeypatch, postgres):
+    """The statement that carries a message's "sent" mark checks our lease token, as every mark does."""
+    _campaign, _rows = newsletter_rows(harbour, 2)
+    token, claimed = outbox.claim(50)
+    real_start, started = outbox._start_transmitting, []
+
+    def start(row, token, delivered=None):
+        started.append(row.pk)
+        if len(started) == 2:  # the first went; its mark is held for this statement
+            OutboundEmail.objects.filter(pk=claimed[0].pk).update(lease_token="someone-else")
+        return real_start(row, token, delivered)
+
+    monkeypatch.setattr(outbox, "_start_transmitting", start)
+    outbox._send_batch(claimed, token, outbox.DrainReport(), None)
+    first = OutboundEmail.objects.get(pk=claimed[0].pk)
+    assert (first.status, first.lease_token) == (EmailStatus.SENDING, "someone-else")
+    assert OutboundEmail.objects.get(pk=claimed[1].pk).status == EmailStatus.SENT
