@@ -97,6 +97,19 @@ def peak_rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def wait_until_sent(sent, target: int, began: float) -> None:
+    """Return once ``target`` messages are sent: counted seldom while far off, often as the end nears.
+
+    Each count reads the sent rows (13 ms at 8,000). Counting ten times a second took about a tenth of a
+    core from the very workers, PostgreSQL and SMTP server being timed; now it is a few counts in all,
+    and the end is still seen within 50 ms.
+    """
+    while (count := sent.count()) < target:
+        rate = count / (time.perf_counter() - began)
+        remaining = (target - count) / rate if rate else 0.2
+        time.sleep(min(max(remaining / 2, 0.05), 1.0))
+
+
 class Worker:
     def __init__(self, environment: dict[str, str], processes: int) -> None:
         pool = ["--pool", "solo"] if processes == 1 else ["--pool", "prefork", "--concurrency", str(processes)]
@@ -186,8 +199,7 @@ def main() -> None:
             campaigns.campaign_start(campaign=campaign)  # the drains are queued on commit
             materialised = time.perf_counter()
             sent = OutboundEmail.objects.filter(batch__campaign=campaign, status="sent")
-            while sent.count() < target:
-                time.sleep(0.1)
+            wait_until_sent(sent, target, materialised)
             finished = time.perf_counter()
             done = sent.count()
             cpu = cpu_seconds(worker.process.pid) - cpu_before

@@ -41,6 +41,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dump", metavar="FILE", help="with --profile, also write the raw statistics there (pstats)")
     args = parser.parse_args()
 
     import psycopg
@@ -120,7 +121,8 @@ def main() -> None:
         if profile is None:
             for name in PHASES:
                 timed(outbox, name)
-            timed(smtp_backend.EmailBackend, "send_messages")
+            for name in ("send_messages", "open", "close"):
+                timed(smtp_backend.EmailBackend, name)
         began, cpu = time.perf_counter(), time.process_time()
         if profile is not None:
             profile.enable()
@@ -135,6 +137,8 @@ def main() -> None:
         if profile is not None:
             out = io.StringIO()
             stats = pstats.Stats(profile, stream=out)
+            if args.dump:
+                stats.dump_stats(args.dump)
             stats.sort_stats("cumulative").print_stats(30)
             stats.sort_stats("tottime").print_stats(20)
             print(out.getvalue())

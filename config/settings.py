@@ -130,6 +130,14 @@ if _database_url:
         }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Tandem understands: {exc}") from exc
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.get_bool(
+        "DATABASE_PREPARED_STATEMENTS", True
+    ):
+        # psycopg prepares a statement run this many times on one connection, so PostgreSQL plans it once.
+        # Only statements bound on the server are prepared, and the ORM binds on the client: this serves the
+        # outbox's per-message statement (practice.mail.outbox._mark_sent_and_start). Behind a pooler that
+        # cannot keep prepared statements (PgBouncer in transaction mode before 1.21), set it to 0.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 else:
     DATABASES = {
         "default": {

@@ -46,6 +46,7 @@ from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 from django.utils.html import escape
@@ -733,7 +734,7 @@ def _mark_sent_and_start(token: str, row: OutboundEmail, now: datetime, lease: d
         quote(OutboundEmail._meta.db_table),
         {field.name: quote(field.column) for field in OutboundEmail._meta.concrete_fields},
     )
-    with db_connection.cursor() as cursor:
+    with _server_bound_cursor() as cursor:
         cursor.execute(
             f"""
             WITH sent AS (
@@ -760,6 +761,30 @@ def _mark_sent_and_start(token: str, row: OutboundEmail, now: datetime, lease: d
         )
         delivered.clear()
         return cursor.rowcount == 1
+
+
+def _server_bound_cursor():
+    """A cursor that sends its parameters apart from the SQL text, wrapped as Django wraps its own.
+
+    Django's cursors bind on the client: each run is new SQL to PostgreSQL, parsed and planned again, which
+    for the send statement took longer than running it (0.5 of 0.9 ms). Bound on the server, the text is the
+    same for every message, and psycopg prepares it once the connection has run it ``prepare_threshold``
+    times (config/settings.py; off when that is None). The wrapper logs it and counts it like any query.
+    """
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    db_connection.ensure_connection()
+    raw = ServerBindingCursor(db_connection.connection)
+    return _LoggedAsWritten(raw, db_connection) if db_connection.queries_logged else db_connection.make_cursor(raw)
+
+
+class _LoggedAsWritten(CursorDebugWrapper):
+    """Django's debug wrapper, logging the SQL as written: it reads back what the cursor ran, and psycopg
+    keeps no text of a run of a prepared statement."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(sql, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 @functools.lru_cache(maxsize=64)

@@ -197,3 +197,25 @@ def test_a_held_sent_mark_never_touches_a_row_another_worker_took(harbour, smtp,
     first = OutboundEmail.objects.get(pk=claimed[0].pk)
     assert (first.status, first.lease_token) == (EmailStatus.SENDING, "someone-else")
     assert OutboundEmail.objects.get(pk=claimed[1].pk).status == EmailStatus.SENT
+
+
+def test_the_send_statement_is_planned_once_per_connection(harbour, smtp, postgres):
+    """Bound on the server, the per-message statement is the same text for every message, and psycopg
+    prepares it: PostgreSQL runs it on a generic plan instead of parsing and planning it each time."""
+    from django.db import connection
+
+    _campaign, _rows = newsletter_rows(harbour, 12)
+    token, claimed = outbox.claim(50)
+    outbox._send_batch(claimed, token, outbox.DrainReport(), None)
+    assert len(smtp.messages) == 12
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(generic_plans), 0) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%WITH sent AS%"],
+        )
+        prepared, generic_runs = cursor.fetchone()
+    assert prepared >= 1
+    assert generic_runs >= 1
+    assert set(OutboundEmail.objects.filter(pk__in=[r.pk for r in claimed]).values_list("status", flat=True)) == {
+        EmailStatus.SENT
+    }
