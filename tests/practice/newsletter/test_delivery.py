@@ -208,7 +208,7 @@ def test_the_send_statement_is_planned_once_per_connection(harbour, smtp, postgr
     token, claimed = outbox.claim(50)
     outbox._send_batch(claimed, token, outbox.DrainReport(), None)
     assert len(smtp.messages) == 12
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # raw SQL: a PostgreSQL catalogue view, which no model maps
         cursor.execute(
             "SELECT count(*), coalesce(sum(generic_plans), 0) FROM pg_prepared_statements WHERE statement LIKE %s",
             ["%WITH sent AS%"],
