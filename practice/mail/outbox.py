@@ -766,10 +766,12 @@ def _mark_sent_and_start(token: str, row: OutboundEmail, now: datetime, lease: d
 def _server_bound_cursor():
     """A cursor that sends its parameters apart from the SQL text, wrapped as Django wraps its own.
 
-    Django's cursors bind on the client: each run is new SQL to PostgreSQL, parsed and planned again, which
-    for the send statement took longer than running it (0.5 of 0.9 ms). Bound on the server, the text is the
-    same for every message, and psycopg prepares it once the connection has run it ``prepare_threshold``
-    times (config/settings.py; off when that is None). The wrapper logs it and counts it like any query.
+    Django's cursors bind on the client: each run is new SQL to PostgreSQL, parsed and planned again, and
+    planning the send statement took longer than running it (``EXPLAIN``: 0.63 ms against 0.35 ms). Bound on
+    the server, the text is the same for every message, and psycopg prepares it once the connection has run
+    it ``prepare_threshold`` times (config/settings.py; off when that is None), after which PostgreSQL runs it
+    on a generic plan (planning 0.009 ms). Measured per message in ``bench/newsletter_profile.py``: the
+    statement's wall time fell from 2.3-2.4 ms to 1.1-1.3 ms. The wrapper logs and counts it like any query.
     """
     from django.db.backends.postgresql.base import ServerBindingCursor
 
