@@ -317,11 +317,18 @@ def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEm
     return token, rows
 
 
+#: What a row we let go of no longer carries: our lease, and the moment it was handed over.
+RELEASED = {"lease_token": "", "lease_expires_at": None, "transmitting_since": None}
+
+
+def _sent(at: datetime | None) -> dict[str, Any]:
+    """The changes that mark a row sent: written by ``_mark`` and by the send statement's ``WITH sent``."""
+    return {"status": EmailStatus.SENT, "sent_at": at, "last_error": "", **RELEASED}
+
+
 def _mark(row: OutboundEmail, token: str, **changes: Any) -> bool:
     """Update a row we still hold; False when our lease was lost to another worker."""
-    changes.setdefault("lease_token", "")
-    changes.setdefault("lease_expires_at", None)
-    changes.setdefault("transmitting_since", None)
+    changes = {**RELEASED, **changes}
     return bool(
         OutboundEmail.objects.filter(pk=row.pk, status=EmailStatus.SENDING, lease_token=token).update(**changes)
     )
@@ -624,21 +631,22 @@ class _Delivered:
         self.token = token
         self.row: OutboundEmail | None = None
         self.at: datetime | None = None
+        self.holds = db_connection.vendor == "postgresql"
 
     def record(self, row: OutboundEmail) -> None:
         """``row`` went: mark it sent now, or hold the mark for the next statement."""
         self.flush()
-        if row.batch_id is not None and db_connection.vendor == "postgresql":
+        if row.batch_id is not None and self.holds:
             self.row, self.at = row, timezone.now()
         else:
-            _mark(row, self.token, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+            _mark(row, self.token, **_sent(timezone.now()))
 
     def clear(self) -> None:
         self.row = self.at = None
 
     def flush(self) -> None:
         if self.row is not None:
-            _mark(self.row, self.token, status=EmailStatus.SENT, sent_at=self.at, last_error="")
+            _mark(self.row, self.token, **_sent(self.at))
             self.clear()
 
 
@@ -703,8 +711,9 @@ def _start_transmitting(row: OutboundEmail, token: str, delivered: _Delivered | 
     """
     now = timezone.now()
     lease = now + timedelta(seconds=app_settings.outbox_lease_seconds())
-    if db_connection.vendor == "postgresql":
-        started = _mark_sent_and_start(token, row, now, lease, delivered or _Delivered(token))
+    delivered = delivered or _Delivered(token)
+    if delivered.holds:
+        started = _mark_sent_and_start(token, row, now, lease, delivered)
     else:
         held = _still_wanted_rows(token, row.personaliser).filter(pk=row.pk, lease_expires_at__gt=now)
         started = bool(held.update(transmitting_since=now, lease_expires_at=lease))
@@ -719,36 +728,20 @@ def _mark_sent_and_start(token: str, row: OutboundEmail, now: datetime, lease: d
     Raw SQL, because the ORM has no form for two UPDATEs in one statement (PostgreSQL's data-modifying
     ``WITH``). A statement is a round trip to a server that has sat idle while the SMTP server worked, and
     the ORM's compiling of it: one a message instead of two took one worker from 26 % to about 40 % of a
-    bare SMTP loop (``bench/newsletter.py``). Which rows are still wanted is the ORM's own query
-    (``_still_wanted_rows``), compiled once per claim. The held mark is let go only once the statement has
-    run. Returns whether this row may go.
+    bare SMTP loop (``bench/newsletter.py``). Its text is built once per claim (``_send_statement``). The
+    held mark is let go only once the statement has run. Returns whether this row may go.
     """
     try:
-        wanted_sql, wanted_params = _still_wanted_sql(token, row.personaliser)
+        sql, wanted_params = _send_statement(token, row.personaliser)
     except EmptyResultSet:  # the personaliser wants none of its objects
         delivered.flush()
         return False
     done = delivered.row
-    quote = db_connection.ops.quote_name
-    table, column = (
-        quote(OutboundEmail._meta.db_table),
-        {field.name: quote(field.column) for field in OutboundEmail._meta.concrete_fields},
-    )
     with _server_bound_cursor() as cursor:
         cursor.execute(
-            f"""
-            WITH sent AS (
-                UPDATE {table} SET {column["status"]} = %s, {column["sent_at"]} = %s, {column["last_error"]} = '',
-                    {column["lease_token"]} = '', {column["lease_expires_at"]} = NULL,
-                    {column["transmitting_since"]} = NULL
-                WHERE {column["id"]} = %s AND {column["status"]} = %s AND {column["lease_token"]} = %s
-            )
-            UPDATE {table} SET {column["transmitting_since"]} = %s, {column["lease_expires_at"]} = %s
-            WHERE {column["id"]} = %s AND {column["lease_expires_at"]} > %s AND {column["id"]} IN ({wanted_sql})
-            """,  # noqa: S608 - the model's own table and columns; the subquery is the ORM's
+            sql,
             [
-                EmailStatus.SENT,
-                delivered.at,
+                *_sent(delivered.at).values(),
                 done.pk if done is not None else None,
                 EmailStatus.SENDING,
                 token,
@@ -761,6 +754,30 @@ def _mark_sent_and_start(token: str, row: OutboundEmail, now: datetime, lease: d
         )
         delivered.clear()
         return cursor.rowcount == 1
+
+
+@functools.lru_cache(maxsize=64)
+def _send_statement(token: str, personaliser: str) -> tuple[str, tuple]:
+    """The SQL of ``_mark_sent_and_start`` and its subquery's parameters, once per claim and kind of message.
+
+    Which rows are still wanted is the ORM's own query (``_still_wanted_rows``) as a subquery of ids; the
+    "sent" changes are ``_sent``'s, the same that ``_mark`` writes. Raises ``EmptyResultSet`` when the
+    personaliser wants none of its objects.
+    """
+    wanted_sql, wanted_params = _still_wanted_rows(token, personaliser).order_by().values("pk").query.sql_with_params()
+    quote = db_connection.ops.quote_name
+    column = {field.name: quote(field.column) for field in OutboundEmail._meta.concrete_fields}
+    table = quote(OutboundEmail._meta.db_table)
+    sent = ", ".join(f"{column[name]} = %s" for name in _sent(None))
+    sql = f"""
+        WITH sent AS (
+            UPDATE {table} SET {sent}
+            WHERE {column["id"]} = %s AND {column["status"]} = %s AND {column["lease_token"]} = %s
+        )
+        UPDATE {table} SET {column["transmitting_since"]} = %s, {column["lease_expires_at"]} = %s
+        WHERE {column["id"]} = %s AND {column["lease_expires_at"]} > %s AND {column["id"]} IN ({wanted_sql})
+        """  # noqa: S608 - the model's own table and columns; the subquery is the ORM's
+    return sql, wanted_params
 
 
 def _server_bound_cursor():
@@ -787,12 +804,6 @@ class _LoggedAsWritten(CursorDebugWrapper):
     def execute(self, sql, params=None):
         with self.debug_sql(sql, params):
             return CursorWrapper.execute(self, sql, params)
-
-
-@functools.lru_cache(maxsize=64)
-def _still_wanted_sql(token: str, personaliser: str) -> tuple[str, tuple]:
-    """``_still_wanted_rows`` as the SQL of a subquery of ids, compiled once per claim and kind of message."""
-    return _still_wanted_rows(token, personaliser).order_by().values("pk").query.sql_with_params()
 
 
 @functools.lru_cache(maxsize=64)

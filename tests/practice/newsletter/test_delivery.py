@@ -162,7 +162,7 @@ def test_a_message_that_went_is_marked_sent_even_when_the_next_ones_statement_fa
     _campaign, _rows = newsletter_rows(harbour, 3)
     token, claimed = outbox.claim(50)
     # What the next message's statement is built from, on PostgreSQL and elsewhere.
-    target = "_still_wanted_sql" if connection.vendor == "postgresql" else "_still_wanted_rows"
+    target = "_send_statement" if connection.vendor == "postgresql" else "_still_wanted_rows"
     real, calls = getattr(outbox, target), []
 
     def failing(token, personaliser):
