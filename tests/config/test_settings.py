@@ -42,6 +42,7 @@ print(json.dumps({
     "email_tls": getattr(s, "EMAIL_USE_TLS", False),
     "secret_len": len(s.SECRET_KEY),
     "always_eager": s.CELERY_TASK_ALWAYS_EAGER,
+    "db_options": s.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -108,6 +109,15 @@ def test_service_urls_switch_to_postgres_redis_and_smtp(tmp_path):
     assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert found["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (found["email_host"], found["email_tls"]) == ("smtp.example.org", True)
+    assert found["db_options"] == {"prepare_threshold": 5}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_that_cannot_keep_them(tmp_path):
+    """``DATABASE_PREPARED_STATEMENTS=0`` leaves psycopg's threshold unset, which Django passes on as None:
+    nothing is prepared (PgBouncer in transaction mode before 1.21)."""
+    found = snapshot(tmp_path, DATABASE_URL="postgres://u:p@db.internal:5432/tandem", DATABASE_PREPARED_STATEMENTS="0")
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert "prepare_threshold" not in found["db_options"]
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
