@@ -25,7 +25,6 @@ import argparse
 import os
 import signal
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,15 +33,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from smtp_sink import sink_server
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "tandem_bench"
 CELERY = [sys.executable, "-m", "celery", "-A", "config", "worker"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_urls() -> tuple[str, str]:
@@ -139,46 +134,39 @@ def main() -> None:
     admin_url, bench_url = database_urls()
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/2")
     var_dir = tempfile.mkdtemp(prefix="tandem-bench-")
-    smtp_port = free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
-        "DATABASE_URL": bench_url,
-        "REDIS_URL": redis_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "TANDEM_VAR_DIR": var_dir,
-        "DEBUG": "1",
-        "LOG_LEVEL": "WARNING",
-    }
-    recreate_database(admin_url)
-    os.environ.update(environment)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
+    with sink_server() as smtp_port:
+        environment = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
+            "DATABASE_URL": bench_url,
+            "REDIS_URL": redis_url,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+            "TANDEM_VAR_DIR": var_dir,
+            "DEBUG": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        recreate_database(admin_url)
+        os.environ.update(environment)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+        sys.path.insert(0, str(ROOT))
+        import django
 
-    django.setup()
-    from django.core.management import call_command
+        django.setup()
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
 
-    from bench_practice import bench_practice_create
+        from bench_practice import bench_practice_create
 
-    from config.celery import app as celery_app
-    from practice.mail import outbox
-    from practice.mail.models import OutboundEmail
-    from practice.newsletter import campaigns
-    from practice.newsletter.models import Campaign, Subscriber, SubscriberStatus
+        from config.celery import app as celery_app
+        from practice.mail import outbox
+        from practice.mail.models import OutboundEmail
+        from practice.newsletter import campaigns
+        from practice.newsletter.models import Campaign, Subscriber, SubscriberStatus
 
-    celery_app.control.purge()
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{smtp_port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1)
-    practice = bench_practice_create()
-    body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
-    results = []
-    try:
+        celery_app.control.purge()
+        practice = bench_practice_create()
+        body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
+        results = []
         rounds = ((size, processes) for _ in range(args.repeat) for size in args.sizes for processes in args.workers)
         for size, processes in rounds:
             OutboundEmail.objects.all().delete()
@@ -231,9 +219,6 @@ def main() -> None:
                 f"worker CPU {cpu / done * 1000:5.2f} ms/msg; worker peak RSS {memory:6.1f} MB",
                 flush=True,
             )
-    finally:
-        sink.terminate()
-        sink.wait()
 
     print("\nSummary" + (f" (medians of {args.repeat} rounds)" if args.repeat > 1 else ""))
     print(

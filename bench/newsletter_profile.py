@@ -24,12 +24,12 @@ import functools
 import io
 import os
 import pstats
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from smtp_sink import sink_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "tandem_bench_profile"
@@ -54,100 +54,90 @@ def main() -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    os.environ.update(
-        {
-            "DATABASE_URL": urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
-            "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "1",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.pop("REDIS_URL", None)  # the drain runs here; the queued drain tasks wait in a folder broker
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.mail.backends import smtp as smtp_backend
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from bench_practice import bench_practice_create
-
-    from practice.mail import outbox
-    from practice.newsletter import campaigns
-    from practice.newsletter.models import Campaign, Subscriber, SubscriberStatus
-
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1)
-    try:
-        practice = bench_practice_create()
-        Subscriber.objects.bulk_create(
-            [
-                Subscriber(practice=practice, email=f"reader{i}@bench.example", status=SubscriberStatus.CONFIRMED)
-                for i in range(args.recipients)
-            ],
-            batch_size=2000,
+    with sink_server() as port:
+        os.environ.update(
+            {
+                "DATABASE_URL": urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
+                "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DEBUG": "1",
+                "LOG_LEVEL": "WARNING",
+            }
         )
-        body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
-        campaign = Campaign.objects.create(practice=practice, subject="Bench news", body_markdown=body)
-        started = time.perf_counter()
-        campaigns.campaign_start(campaign=campaign)
-        print(f"{args.recipients} recipients materialised in {time.perf_counter() - started:.1f} s")
+        os.environ.pop("REDIS_URL", None)  # the drain runs here; the queued drain tasks wait in a folder broker
+        sys.path.insert(0, str(ROOT))
+        import django
 
-        spent: collections.Counter[str] = collections.Counter()
+        django.setup()
+        from django.core.mail.backends import smtp as smtp_backend
+        from django.core.management import call_command
 
-        def timed(owner, name: str) -> None:
-            function = getattr(owner, name)
+        call_command("migrate", verbosity=0)
+        from bench_practice import bench_practice_create
 
-            @functools.wraps(function)
-            def wrapper(*a, **k):
-                began = time.perf_counter()
-                try:
-                    return function(*a, **k)
-                finally:
-                    spent[name] += time.perf_counter() - began
+        from practice.mail import outbox
+        from practice.newsletter import campaigns
+        from practice.newsletter.models import Campaign, Subscriber, SubscriberStatus
 
-            setattr(owner, name, wrapper)
+        try:
+            practice = bench_practice_create()
+            Subscriber.objects.bulk_create(
+                [
+                    Subscriber(practice=practice, email=f"reader{i}@bench.example", status=SubscriberStatus.CONFIRMED)
+                    for i in range(args.recipients)
+                ],
+                batch_size=2000,
+            )
+            body = "## This month\n\nA short note on *interdependence*, with [a link](https://bench.example/a).\n\n" * 3
+            campaign = Campaign.objects.create(practice=practice, subject="Bench news", body_markdown=body)
+            started = time.perf_counter()
+            campaigns.campaign_start(campaign=campaign)
+            print(f"{args.recipients} recipients materialised in {time.perf_counter() - started:.1f} s")
 
-        profile = cProfile.Profile() if args.profile else None
-        if profile is None:
-            for name in PHASES:
-                timed(outbox, name)
-            for name in ("send_messages", "open", "close"):
-                timed(smtp_backend.EmailBackend, name)
-        began, cpu = time.perf_counter(), time.process_time()
-        if profile is not None:
-            profile.enable()
-        report = outbox.drain(budget_seconds=args.seconds)
-        if profile is not None:
-            profile.disable()
-        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
-        sent = max(report.sent, 1)
-        print(f"sent {report.sent}: {report.sent / wall:.0f} msg/s, CPU {cpu / sent * 1000:.2f} ms a message")
-        for name, seconds in spent.most_common():
-            print(f"  {name:<22} {seconds / sent * 1000:6.3f} ms a message")
-        if profile is not None:
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
-            if args.dump:
-                stats.dump_stats(args.dump)
-            stats.sort_stats("cumulative").print_stats(30)
-            stats.sort_stats("tottime").print_stats(20)
-            print(out.getvalue())
-    finally:
-        sink.terminate()
-        sink.wait()
-        django.db.connection.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            spent: collections.Counter[str] = collections.Counter()
+
+            def timed(owner, name: str) -> None:
+                function = getattr(owner, name)
+
+                @functools.wraps(function)
+                def wrapper(*a, **k):
+                    began = time.perf_counter()
+                    try:
+                        return function(*a, **k)
+                    finally:
+                        spent[name] += time.perf_counter() - began
+
+                setattr(owner, name, wrapper)
+
+            profile = cProfile.Profile() if args.profile else None
+            if profile is None:
+                for name in PHASES:
+                    timed(outbox, name)
+                for name in ("send_messages", "open", "close"):
+                    timed(smtp_backend.EmailBackend, name)
+            began, cpu = time.perf_counter(), time.process_time()
+            if profile is not None:
+                profile.enable()
+            report = outbox.drain(budget_seconds=args.seconds)
+            if profile is not None:
+                profile.disable()
+            wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+            sent = max(report.sent, 1)
+            print(f"sent {report.sent}: {report.sent / wall:.0f} msg/s, CPU {cpu / sent * 1000:.2f} ms a message")
+            for name, seconds in spent.most_common():
+                print(f"  {name:<22} {seconds / sent * 1000:6.3f} ms a message")
+            if profile is not None:
+                out = io.StringIO()
+                stats = pstats.Stats(profile, stream=out)
+                if args.dump:
+                    stats.dump_stats(args.dump)
+                stats.sort_stats("cumulative").print_stats(30)
+                stats.sort_stats("tottime").print_stats(20)
+                print(out.getvalue())
+        finally:
+            django.db.connection.close()
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import smtplib
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
+
+from smtp_sink import sink_server
 
 
 def timed(call: Callable[[], object], gap: float, count: int = 400) -> tuple[float, float]:
@@ -45,27 +45,15 @@ def main() -> None:
     parts = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
     if not parts.scheme.startswith("postgres"):
         sys.exit("bench/roundtrip.py needs DATABASE_URL to point at PostgreSQL.")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1)
-    try:
-        with (
-            psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as database,
-            smtplib.SMTP("127.0.0.1", port) as smtp,
-        ):
-            for name, call in (("PostgreSQL SELECT 1", lambda: database.execute("SELECT 1")), ("SMTP NOOP", smtp.noop)):
-                for label, gap in (("back to back", 0.0), (f"after {args.gap_ms:g} ms", args.gap_ms / 1000)):
-                    median, p90 = timed(call, gap)
-                    print(f"{name:<20} {label:<14} median {median:6.3f} ms, 90th percentile {p90:6.3f} ms")
-    finally:
-        sink.terminate()
-        sink.wait()
+    with (
+        sink_server() as port,
+        psycopg.connect(urlunsplit(parts._replace(scheme="postgresql")), autocommit=True) as database,
+        smtplib.SMTP("127.0.0.1", port) as smtp,
+    ):
+        for name, call in (("PostgreSQL SELECT 1", lambda: database.execute("SELECT 1")), ("SMTP NOOP", smtp.noop)):
+            for label, gap in (("back to back", 0.0), (f"after {args.gap_ms:g} ms", args.gap_ms / 1000)):
+                median, p90 = timed(call, gap)
+                print(f"{name:<20} {label:<14} median {median:6.3f} ms, 90th percentile {p90:6.3f} ms")
 
 
 if __name__ == "__main__":
