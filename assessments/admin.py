@@ -655,7 +655,14 @@ class AssignmentAdmin(AssignmentPageMixin, RespondentScopedAdmin):
         (_("Settings"), {"fields": ["message", "release_scores", "assigned_by_name", "schedule"]}),
         (_("Emails"), {"fields": ["invitations_sent", "link_issued_at"]}),
     ]
-    technical_fields = ("reminders_sent", "next_reminder_at", "last_page", "question_order_seed", "working_links")
+    technical_fields = (
+        "reminders_sent",
+        "reminders_emailed",
+        "next_reminder_at",
+        "last_page",
+        "question_order_seed",
+        "working_links",
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]

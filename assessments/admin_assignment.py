@@ -95,12 +95,12 @@ def timeline(assignment: Assignment) -> list[dict[str, str]]:
                 % {"count": assignment.invitations_sent},
             }
         )
-    if assignment.reminders_sent:
+    if assignment.reminders_emailed:
         rows.append(
             {
                 "when": "",
-                "what": ngettext("%(count)d reminder sent", "%(count)d reminders sent", assignment.reminders_sent)
-                % {"count": assignment.reminders_sent},
+                "what": ngettext("%(count)d reminder sent", "%(count)d reminders sent", assignment.reminders_emailed)
+                % {"count": assignment.reminders_emailed},
             }
         )
     if not rows:

@@ -384,11 +384,14 @@ def reminder_send(*, assignment_id: int, now: datetime | None = None) -> int | N
                 assignment.save(update_fields=["next_reminder_at"])
             return None
         slot = due[-1]
-        assignment.reminders_sent = slot + 1
-        assignment.next_reminder_at = next_reminder_time(assignment, policy)
-        assignment.save(update_fields=["reminders_sent", "next_reminder_at"])
         hooks = get_hooks()
-        if not hooks.may_contact(assignment.respondent):
+        contact = hooks.may_contact(assignment.respondent)
+        assignment.reminders_sent = slot + 1
+        if contact:
+            assignment.reminders_emailed += 1
+        assignment.next_reminder_at = next_reminder_time(assignment, policy)
+        assignment.save(update_fields=["reminders_sent", "reminders_emailed", "next_reminder_at"])
+        if not contact:
             return None
         hooks.send_reminder(assignment, slot + 1)
         return slot + 1

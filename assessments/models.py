@@ -552,6 +552,14 @@ class Assignment(models.Model):
     reminders_sent = models.PositiveSmallIntegerField(
         _("reminder slots used"), default=0, help_text=_("Reminder slots sent or passed over, in order.")
     )
+    reminders_emailed = models.PositiveSmallIntegerField(
+        _("reminders sent"),
+        default=0,
+        editable=False,
+        help_text=_(
+            "Reminder emails queued. A slot passed over, or one when the client may not be contacted, sends none."
+        ),
+    )
     next_reminder_at = models.DateTimeField(
         _("next reminder"),
         null=True,

@@ -241,6 +241,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "release_scores",
             "invitations_sent",
             "reminders_sent",
+            "reminders_emailed",
             "note",
             "response",
             "created_at",

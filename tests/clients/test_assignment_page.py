@@ -86,3 +86,22 @@ def test_another_therapist_gets_404_and_an_unknown_action_too(client, uma, tess,
     assert Assignment.objects.get(pk=sent.pk).status == AssignmentStatus.SENT
     client.force_login(tess)
     assert client.get(do_url(sent, "delete")).status_code == 404
+
+
+def test_the_timeline_counts_reminders_emailed_not_slots_passed_over(client, tess, sent):
+    """A reminder slot is used whether or not an email goes: after the client withdraws consent, the next
+    slot sends nothing, and the page still says one reminder was sent."""
+    from clients.models import Channel
+    from clients.services import consent_set
+
+    first, second = assignments.reminder_times(sent)[:2]
+    assert assignments.reminder_send(assignment_id=sent.pk, now=first + timedelta(minutes=1)) == 1
+    consent_set(client=sent.respondent, channel=Channel.QUESTIONNAIRES, given=False, source="test")
+    assert assignments.reminder_send(assignment_id=sent.pk, now=second + timedelta(minutes=1)) is None
+    assignment = Assignment.objects.get(pk=sent.pk)
+    assert (assignment.reminders_sent, assignment.reminders_emailed) == (2, 1)
+    assert OutboundEmail.objects.filter(kind=EmailKind.REMINDER).count() == 1
+    client.force_login(tess)
+    timeline = client.get(page_url(sent)).content.decode()
+    timeline = timeline[timeline.index('class="assignment-timeline"') :]
+    assert "1 reminder sent" in timeline and "2 reminders sent" not in timeline
