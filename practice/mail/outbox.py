@@ -219,7 +219,7 @@ def _refresh_statistics() -> None:
     """Fresh planner statistics for the outbox once a large write commits, not at autovacuum's next visit.
 
     Until then the planner believes the table holds a few waiting rows and sorts all 100,000 for every claim
-    of 50 (about 50 ms a claim, ``bench/newsletter_profile.py``) instead of reading them in order through
+    (about 50 ms a claim of 50, ``bench/newsletter_profile.py``) instead of reading them in order through
     ``outbox_due_idx``. After the commit, so that no lock is held in the caller's transaction; with a short
     lock timeout, so that a vacuum holding the table makes it give up rather than wait (autovacuum's own
     analyze follows soon enough).
@@ -308,10 +308,9 @@ def claim(batch: int, now: datetime | None = None) -> tuple[str, list[OutboundEm
         )
     rows = list(
         OutboundEmail.objects.filter(pk__in=ids, lease_token=token)
-        .select_related("practice")
-        # A newsletter's body is its batch's: read once per claim and shared by its rows, where
-        # ``select_related`` would bring the whole issue along with each of the 50.
-        .prefetch_related("batch")
+        # The practice and a newsletter's body (its batch's) are read once per claim and shared by its
+        # rows, where ``select_related`` would build them again for each of the 200.
+        .prefetch_related("practice", "batch")
         .order_by(F("batch_id").asc(nulls_first=True), "due_at", "pk")
     )
     return token, rows

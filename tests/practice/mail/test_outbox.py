@@ -64,6 +64,20 @@ def test_the_message_id_and_headers_are_those_fixed_in_the_row(harbour, smtp):
     assert message.get_body(preferencelist=("plain",)).get_content().strip() == "Plain text"
 
 
+def test_one_claim_of_two_practices_messages_sends_each_from_its_own_practice(make_practice, smtp):
+    """A claim reads each practice once for all its rows (``prefetch_related``): on a shared host one
+    claim holds several practices' messages, and each still goes out in its own practice's name."""
+    north, south = make_practice("North Practice"), make_practice("South Practice")
+    put(north, 3, prefix="north")
+    put(south, 3, prefix="south")
+    assert outbox.drain().sent == 6
+    senders = {str(message["To"]): str(message["From"]) for message in smtp.messages}
+    assert senders == {
+        **{f"north{i}@example.net": f"North Practice <{north.sender_email}>" for i in range(3)},
+        **{f"south{i}@example.net": f"South Practice <{south.sender_email}>" for i in range(3)},
+    }
+
+
 def test_a_454_defers_with_backoff_and_sends_once_the_server_recovers(harbour, smtp):
     put(harbour, 3)
     smtp.data_reply = "454 4.7.0 Try again later"

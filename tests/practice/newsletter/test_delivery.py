@@ -142,16 +142,18 @@ def test_the_still_wanted_check_costs_no_query_of_its_own(harbour, smtp):
     assert rows.filter(sent_at__isnull=True).count() == 0
 
 
-def test_a_claim_reads_its_batch_once_for_all_of_its_rows(harbour, django_assert_max_num_queries):
+def test_a_claim_reads_its_batch_and_practice_once_for_all_of_its_rows(harbour, django_assert_max_num_queries):
     """A newsletter's body is kept by its batch: one read of it per claim, shared by the rows, not a copy
-    of the whole issue joined to each of them."""
+    of the whole issue joined to each of them; the same for the practice the rows are sent for."""
     _campaign, _rows = newsletter_rows(harbour, 6)
-    # Two reads of what is claimable, the lease, the rows and their batch, and (in a test's transaction)
-    # the savepoint of the claim's own and its release.
-    with django_assert_max_num_queries(7):
+    # Two reads of what is claimable, the lease, the rows, their practice and their batch, and (in a
+    # test's transaction) the savepoint of the claim's own and its release.
+    with django_assert_max_num_queries(8):
         _token, claimed = outbox.claim(50)
     assert len(claimed) == 6
     assert len({id(row.batch) for row in claimed}) == 1
+    assert len({id(row.practice) for row in claimed}) == 1
+    assert claimed[0].practice == harbour
 
 
 def test_a_message_that_went_is_marked_sent_even_when_the_next_ones_statement_fails(harbour, smtp, monkeypatch):
