@@ -550,8 +550,8 @@ def drain(
             report.fan_out = True
             on_more_work()
         claims += 1
-        _send_batch(rows, token, report, now)
-        if report.rate_limited or report.paused or report.connection_failed:
+        _send_batch(rows, token, report, now, deadline=deadline)
+        if report.more or report.rate_limited or report.paused or report.connection_failed:
             break  # a failing server is tried again on the next drain, not hammered in a loop
     batches_finish()
     return report
@@ -610,10 +610,17 @@ def heartbeat(token: str):
         thread.join(timeout=30)
 
 
-def _send_batch(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
-    """Send claimed rows over one connection; whether each is still wanted is asked just before it goes."""
+def _send_batch(
+    rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None, *, deadline: float | None = None
+) -> None:
+    """Send claimed rows over one connection; whether each is still wanted is asked just before it goes.
+
+    At ``deadline`` (``time.monotonic()``, the drain's time budget) the rows not yet tried go back, so a
+    drain ends within its budget however large its claim and however slow the mail server: the broker's
+    visibility timeout is set against that budget (``practice.mail.checks``).
+    """
     with heartbeat(token):
-        _send_claimed(rows, token, report, now)
+        _send_claimed(rows, token, report, now, deadline)
 
 
 class _Delivered:
@@ -649,7 +656,9 @@ class _Delivered:
             self.clear()
 
 
-def _send_claimed(rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None) -> None:
+def _send_claimed(
+    rows: list[OutboundEmail], token: str, report: DrainReport, now: datetime | None, deadline: float | None
+) -> None:
     wanted = rows
     delivered = _Delivered(token)
     smtp = get_connection()
@@ -663,6 +672,10 @@ def _send_claimed(rows: list[OutboundEmail], token: str, report: DrainReport, no
     storm = app_settings.storm_after_temporary_failures()
     try:
         for index, row in enumerate(wanted):
+            if deadline is not None and time.monotonic() >= deadline:
+                report.more = True  # the task hands over to a fresh drain, which claims these again
+                _give_back(wanted[index:], token, timezone.now())
+                return
             if not _rate_allows():
                 report.rate_limited = True
                 _give_back(wanted[index:], token, timezone.now())

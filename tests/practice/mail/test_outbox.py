@@ -375,6 +375,23 @@ def test_a_drain_out_of_time_hands_over_to_a_fresh_task(harbour, smtp, settings,
     assert statuses()[EmailStatus.PENDING] >= 3  # it stopped early and asked for a successor
 
 
+def test_a_drain_ends_within_its_budget_in_the_middle_of_a_claim(harbour, smtp):
+    """A slow mail server and a large claim: at the budget's end the messages not yet tried go back, so the
+    task ends in time (the broker's visibility timeout is set against the budget), and the next drain
+    sends them, each once."""
+    put(harbour, 12)
+    smtp.delay = 0.2
+    report = outbox.drain(budget_seconds=0.5)
+    assert report.more
+    assert 1 <= report.sent < 12
+    assert statuses() == {EmailStatus.SENT: report.sent, EmailStatus.PENDING: 12 - report.sent}
+    back = OutboundEmail.objects.filter(status=EmailStatus.PENDING)
+    assert set(back.values_list("attempts", "lease_token", "transmitting_since")) == {(0, "", None)}
+    smtp.delay = 0
+    assert outbox.drain().sent == 12 - report.sent
+    assert smtp.received_by() == {f"person{i}@example.net": 1 for i in range(12)}
+
+
 @pytest.fixture
 def minted_links():
     """A personaliser like the questionnaire link's: a fresh URL per send, None once not wanted."""
