@@ -17,10 +17,10 @@ def outbox_batch_size() -> int:
 
     Each claim has costs of its own (its queries and their commit, an SMTP connection, a heartbeat): in a
     newsletter the claim alone took 0.25 ms a message at 50 and 0.13 ms at 200, of about 2.9 ms in all
-    (``bench/newsletter_profile.py``), and one worker went from 47-49 % to 51-54 % of a plain SMTP loop
-    (``bench/newsletter.py``; bench/README.md, "Fourth pass"). The price of a larger claim: a campaign's
-    last claim is one worker's alone, and a dead worker's unsent claimed messages wait out its lease
-    (``outbox_lease_seconds``) before another sends them.
+    (``bench/newsletter_profile.py``), and one worker went from medians of 47-49 % to about 52 % of a
+    plain SMTP loop (``bench/newsletter.py``; bench/README.md, "Fourth pass"). The price of a larger
+    claim: a campaign's last claim is one worker's alone, and a dead worker's unsent claimed messages wait
+    out its lease (``outbox_lease_seconds``) before another sends them.
     """
     return int(_get("OUTBOX_BATCH_SIZE", 200))
 
