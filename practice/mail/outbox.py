@@ -35,15 +35,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import make_msgid
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
+from django.core.mail.message import sanitize_address
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
@@ -670,6 +674,7 @@ def _send_claimed(
         return
     sent_before = report.sent
     storm = app_settings.storm_after_temporary_failures()
+    renderer = ThreadPoolExecutor(1, thread_name_prefix="outbox-render") if type(smtp) is DjangoSMTPBackend else None
     try:
         for index, row in enumerate(wanted):
             if deadline is not None and time.monotonic() >= deadline:
@@ -680,7 +685,7 @@ def _send_claimed(
                 report.rate_limited = True
                 _give_back(wanted[index:], token, timezone.now())
                 return
-            outcome = _send_one(smtp, row, token, now or timezone.now(), delivered)
+            outcome = _send_one(smtp, row, token, now or timezone.now(), delivered, renderer)
             if outcome == "config":
                 # The server refuses us, not the recipient (relay denied, authentication needed):
                 # nothing in this batch can go, and repeated refusals pause sending.
@@ -701,6 +706,8 @@ def _send_claimed(
                     _back_off(wanted[index + 1 :], token, report, error)
                     return
     finally:
+        if renderer is not None:
+            renderer.shutdown()
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.close()
         try:
@@ -886,11 +893,15 @@ def _bounce(row: OutboundEmail, token: str, text: str) -> str:
     return "failed"
 
 
-def _send_one(smtp, row: OutboundEmail, token: str, now: datetime, delivered: _Delivered) -> str:
+def _send_one(
+    smtp, row: OutboundEmail, token: str, now: datetime, delivered: _Delivered, renderer: ThreadPoolExecutor | None
+) -> str:
     """Send one claimed row; returns sent, deferred, failed, cancelled, suppressed, skipped or config.
 
     The message is personalised and built first, so that nothing but the SMTP exchange lies between the
     last "still wanted?" check (``_start_transmitting``) and the server ("config": the server refuses us).
+    With Django's SMTP backend its bytes are made on ``renderer``'s thread while that check waits on the
+    database (``_rendered``); a message that does not go after all is simply not sent (``_drop``).
     """
     try:
         bodies = personalised(row)
@@ -901,11 +912,13 @@ def _send_one(smtp, row: OutboundEmail, token: str, now: datetime, delivered: _D
         _mark(row, token, status=EmailStatus.CANCELLED, last_error=UNWANTED_MESSAGE)
         return "cancelled"
     message = build_message(row, smtp, text=bodies[0], html=bodies[1], headers=bodies[2])
+    rendering = renderer.submit(_rendered, message) if renderer is not None else None
     refusal = _start_transmitting(row, token, delivered)
     if refusal:
+        _drop(rendering)
         return refusal
     try:
-        smtp.send_messages([message])
+        _hand_over(smtp, message, rendering)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reply = next(iter(exc.recipients.values()))
         text = f"{code} {_decoded(reply)}"
@@ -942,6 +955,39 @@ def _send_one(smtp, row: OutboundEmail, token: str, now: datetime, delivered: _D
         return _provider_error(row, token, exc, now)
     delivered.record(row)
     return "sent"
+
+
+def _rendered(message: EmailMultiAlternatives) -> tuple[str, list[str], bytes]:
+    """What Django's SMTP backend hands to ``smtplib`` for ``message`` (its ``_send``), built ahead of time.
+
+    The backend builds the MIME message inside ``send_messages``, after the "still wanted?" statement, so
+    one worker waited on PostgreSQL and then built it. Built on a second thread while the statement waits,
+    the two overlap: 345-355 against 397-415 msg/s in ``bench/newsletter_profile.py``, runs in turn (the
+    thread holds the GIL only while the first one waits on its socket). Only for Django's own SMTP backend,
+    whose ``_send`` this is; any other backend, a subclass included, is given the message to send itself.
+    """
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    return (
+        sanitize_address(message.from_email, encoding),
+        [sanitize_address(address, encoding) for address in message.recipients()],
+        message.message().as_bytes(linesep="\r\n"),
+    )
+
+
+def _hand_over(smtp, message: EmailMultiAlternatives, rendering: Future | None) -> None:
+    """Give the message to the server: as built ahead (``_rendered``), or through the backend."""
+    if rendering is None:
+        smtp.send_messages([message])
+        return
+    from_email, recipients, data = rendering.result()
+    if recipients:  # as the backend's ``_send``: a message with no recipient is not sent
+        smtp.connection.sendmail(from_email, recipients, data)
+
+
+def _drop(rendering: Future | None) -> None:
+    """A message that does not go after all: let its rendering finish, so the thread is free for the next."""
+    if rendering is not None:
+        rendering.exception()
 
 
 def _provider_error(row: OutboundEmail, token: str, exc: Exception, now: datetime) -> str:

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.db import connection
 from django.utils import timezone
 
@@ -76,6 +77,55 @@ def test_one_claim_of_two_practices_messages_sends_each_from_its_own_practice(ma
         **{f"north{i}@example.net": f"North Practice <{north.sender_email}>" for i in range(3)},
         **{f"south{i}@example.net": f"South Practice <{south.sender_email}>" for i in range(3)},
     }
+
+
+def test_with_djangos_smtp_backend_each_message_is_built_on_a_thread_while_the_check_runs(harbour, smtp, monkeypatch):
+    """The MIME message is built beside the "still wanted?" statement, not after it (``outbox._rendered``),
+    and what goes is what the backend itself would send."""
+    built_on: list[str] = []
+    real = outbox._rendered
+
+    def recording(message):
+        built_on.append(threading.current_thread().name)
+        return real(message)
+
+    monkeypatch.setattr(outbox, "_rendered", recording)
+    rows = put(harbour, 3, headers={"List-Id": "<news.example.org>"})
+    assert outbox.drain().sent == 3
+    assert len(built_on) == 3 and all(name.startswith("outbox-render") for name in built_on)
+    by_id = {str(message["Message-ID"]): message for message in smtp.messages}
+    assert set(by_id) == {row.message_id for row in rows}
+    assert all(message["List-Id"] == "<news.example.org>" and message["Date"] for message in by_id.values())
+    assert {str(message["From"]) for message in smtp.messages} == {f"{harbour.sender_name} <{harbour.sender_email}>"}
+
+
+class StampingBackend(DjangoSMTPBackend):
+    """A subclass of Django's SMTP backend that does something of its own as it sends (as DKIM signing would)."""
+
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            message.extra_headers["X-Stamped"] = "yes"
+        return super().send_messages(email_messages)
+
+
+def test_a_subclass_of_the_smtp_backend_sends_each_message_itself(harbour, smtp, settings):
+    """Only Django's own SMTP backend has its message built ahead; a subclass's ``send_messages`` runs."""
+    settings.EMAIL_BACKEND = f"{__name__}.StampingBackend"
+    put(harbour, 2)
+    assert outbox.drain().sent == 2
+    assert [message["X-Stamped"] for message in smtp.messages] == ["yes", "yes"]
+
+
+def test_a_message_that_cannot_be_built_is_held_back_and_the_rest_of_the_claim_goes(harbour, smtp):
+    """An error building one message on the render thread is that message's, as from the backend."""
+    put(harbour, 1, prefix="broken", headers={"X-Note": "two\nlines"})
+    put(harbour, 2)
+    report = outbox.drain()
+    assert (report.sent, report.deferred) == (2, 1)
+    broken = OutboundEmail.objects.get(to_email="broken0@example.net")
+    assert broken.status == EmailStatus.DEFERRED and "BadHeaderError" in broken.last_error
+    assert broken.transmitting_since is None and broken.lease_token == ""
+    assert smtp.received_by() == {"person0@example.net": 1, "person1@example.net": 1}
 
 
 def test_a_454_defers_with_backoff_and_sends_once_the_server_recovers(harbour, smtp):
