@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import logging
 import random
 import re
@@ -51,7 +52,7 @@ from django.core.mail.message import sanitize_address
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
-from django.db.models import Exists, F, Min, OuterRef
+from django.db.models import Exists, F, JSONField, Min, OuterRef
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -192,8 +193,20 @@ def enqueue_many(rows: Iterable[OutboundEmail], *, into_new_batch: Batch | None 
     straight = into_new_batch is not None and not OutboundEmail.objects.filter(batch=into_new_batch).exists()
     target = table if straight else "outbox_incoming"
     total = 0
+    # Each value is prepared by its field only when it differs from the row before's (most are the same for
+    # a whole campaign): a JSON value is compared as its JSON text (``{"a": 1} == {"a": True}`` in Python),
+    # and every row of one write gets one creation time, as PostgreSQL's ``now()`` would. Before, each row's
+    # JSON values and time were prepared anew: ``bench/materialise.py``, 100,000 rows, runs in turn, 9.4-10.6 s
+    # before and 8.7-9.0 s after.
     raw: list[object] = [object()] * len(fields)
     prepared: list[object] = [None] * len(fields)
+    stamped = {
+        i
+        for i, field in enumerate(fields)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    }
+    documents = {i for i, field in enumerate(fields) if isinstance(field, JSONField)}
+    stamp = timezone.now()
     with transaction.atomic(), db_connection.cursor() as cursor:
         if not straight:
             cursor.execute(
@@ -202,9 +215,14 @@ def enqueue_many(rows: Iterable[OutboundEmail], *, into_new_batch: Batch | None 
         with cursor.cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 for index, field in enumerate(fields):
-                    value = field.pre_save(row, True)
-                    if value is not raw[index] and (isinstance(value, dict | list) or value != raw[index]):
-                        raw[index], prepared[index] = value, field.get_db_prep_save(value, db_connection)
+                    if index in stamped:
+                        setattr(row, field.attname, stamp)
+                        value = stamp
+                    else:
+                        value = field.pre_save(row, True)
+                    seen = json.dumps(value, cls=field.encoder) if index in documents else value
+                    if seen is not raw[index] and seen != raw[index]:
+                        raw[index], prepared[index] = seen, field.get_db_prep_save(value, db_connection)
                 copy.write_row(prepared)
                 total += 1
         written = total

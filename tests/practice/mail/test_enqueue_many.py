@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.utils import timezone
 
 from practice.mail import outbox
@@ -40,6 +41,22 @@ def test_rows_for_a_new_batch_are_written_once_with_every_value(harbour):
         {"List-Id": "<7.example>"},
     )
     assert stored.batch_id == batch.pk and stored.created_at is not None and stored.attachments == []
+
+
+def test_each_row_keeps_its_own_values_where_its_neighbours_share_theirs(harbour):
+    """Values are prepared once and reused while they repeat; a JSON value that only looks equal
+    (``1 == True`` in Python) is still its own. On PostgreSQL one write's rows share one creation time."""
+    batch = batch_create(practice=harbour, label="News")
+    written = rows(harbour, batch, 4)
+    for row, headers in zip(written, [{"n": "a"}, {"n": "a"}, {"n": 1}, {"n": True}], strict=True):
+        row.headers = headers
+    outbox.enqueue_many(written, into_new_batch=batch)
+    stored = OutboundEmail.objects.filter(batch=batch).order_by("idempotency_key")
+    assert [row.headers for row in stored] == [{"n": "a"}, {"n": "a"}, {"n": 1}, {"n": True}]
+    assert [type(row.headers["n"]) for row in stored] == [str, str, int, bool]
+    assert all(row.created_at for row in stored)
+    if connection.vendor == "postgresql":
+        assert len({row.created_at for row in stored}) == 1
 
 
 def test_writing_the_same_rows_again_adds_nothing(harbour):
