@@ -980,8 +980,9 @@ def _rendered(message: EmailMultiAlternatives) -> tuple[str, list[str], bytes]:
 
     The backend builds the MIME message inside ``send_messages``, after the "still wanted?" statement, so
     one worker waited on PostgreSQL and then built it. Built on a second thread while the statement waits,
-    the two overlap: 345-355 against 397-415 msg/s in ``bench/newsletter_profile.py``, runs in turn (the
-    thread holds the GIL only while the first one waits on its socket). Only for Django's own SMTP backend,
+    the two overlap (the thread holds the GIL only while the first one waits on its socket):
+    ``bench/newsletter_profile.py``, runs in turn, 345-355 against 397-415 msg/s on one machine and 120-194
+    against 215-263 on a slower one (bench/README.md, "Fifth pass"). Only for Django's own SMTP backend,
     whose ``_send`` this is; any other backend, a subclass included, is given the message to send itself.
     """
     encoding = message.encoding or settings.DEFAULT_CHARSET
@@ -1003,9 +1004,9 @@ def _hand_over(smtp, message: EmailMultiAlternatives, rendering: Future | None) 
 
 
 def _drop(rendering: Future | None) -> None:
-    """A message that does not go after all: let its rendering finish, so the thread is free for the next."""
+    """A message that does not go after all: its bytes are not wanted (once begun, they are left to finish)."""
     if rendering is not None:
-        rendering.exception()
+        rendering.cancel()
 
 
 def _provider_error(row: OutboundEmail, token: str, exc: Exception, now: datetime) -> str:
