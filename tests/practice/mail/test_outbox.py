@@ -83,20 +83,56 @@ def test_with_djangos_smtp_backend_each_message_is_built_on_a_thread_while_the_c
     """The MIME message is built beside the "still wanted?" statement, not after it (``outbox._rendered``),
     and what goes is what the backend itself would send."""
     built_on: list[str] = []
-    real = outbox._rendered
+    began_building = threading.Event()
+    while_checking: list[bool] = []
+    real_rendered, real_check = outbox._rendered, outbox._start_transmitting
 
     def recording(message):
         built_on.append(threading.current_thread().name)
-        return real(message)
+        began_building.set()
+        return real_rendered(message)
+
+    def checking(*args, **kwargs):
+        # Building began before this check returns: the two overlap (submitted after it, this times out).
+        while_checking.append(began_building.wait(timeout=2))
+        began_building.clear()
+        return real_check(*args, **kwargs)
 
     monkeypatch.setattr(outbox, "_rendered", recording)
+    monkeypatch.setattr(outbox, "_start_transmitting", checking)
     rows = put(harbour, 3, headers={"List-Id": "<news.example.org>"})
     assert outbox.drain().sent == 3
     assert len(built_on) == 3 and all(name.startswith("outbox-render") for name in built_on)
+    assert while_checking == [True, True, True]
     by_id = {str(message["Message-ID"]): message for message in smtp.messages}
     assert set(by_id) == {row.message_id for row in rows}
     assert all(message["List-Id"] == "<news.example.org>" and message["Date"] for message in by_id.values())
     assert {str(message["From"]) for message in smtp.messages} == {f"{harbour.sender_name} <{harbour.sender_email}>"}
+
+
+def test_the_bytes_built_ahead_are_the_bytes_djangos_backend_would_send(harbour):
+    """``_rendered`` repeats the backend's ``_send``: held against the installed Django, so that an upgrade
+    which changes what the backend sends fails here rather than in someone's inbox."""
+    import random
+
+    row = put(harbour, 1, headers={"Date": "Tue, 01 Dec 2026 09:00:00 -0000", "List-Id": "<news.example.org>"})[0]
+    row.to_email = "Zoë Ünal <zoe@exämple.net>"
+    message = outbox.build_message(row, text="Plain text ✓", html="<p>HTML ✓</p>", headers=dict(row.headers))
+
+    class Capture:
+        def sendmail(self, *args):
+            self.args = args
+
+    backend = DjangoSMTPBackend()
+    backend.connection = Capture()
+    random.seed(7)  # the MIME boundary
+    assert backend._send(message)
+    random.seed(7)
+    assert outbox._rendered(message) == (
+        backend.connection.args[0],
+        backend.connection.args[1],
+        backend.connection.args[2],
+    )
 
 
 class StampingBackend(DjangoSMTPBackend):
